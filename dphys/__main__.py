@@ -1,0 +1,5 @@
+import sys
+
+from dphys.cli import main
+
+sys.exit(main())

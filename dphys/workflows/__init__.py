@@ -1,0 +1,125 @@
+"""Workflows: script-sized compositions of models, solvers and training that reproduce one
+scientific result. Each module here defines one `Workflow` and registers it; `dphys list` and
+`dphys run NAME` find them in `WORKFLOWS`.
+
+A workflow declares its parameters (`Param`: default, unit, value under `--quick`, a check), so
+that the command line, `--help`, validation and the `config` section of `report.json` all come
+from one place.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dphys.report import Report
+
+__all__ = ["Param", "Workflow", "WORKFLOWS", "register", "positive", "nonnegative", "get_workflow"]
+
+_MODULES = ("langevin_0d",)
+
+
+def positive(x: float) -> str | None:
+    return None if x > 0 else "must be > 0"
+
+
+def nonnegative(x: float) -> str | None:
+    return None if x >= 0 else "must be >= 0"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A workflow parameter: its `name` (flag `--name`, dashes for underscores), `default`
+    (its type is the parameter's type), `help`, physical `unit` ("1" = dimensionless), the value
+    under `--quick` (None: same as default), `choices`, and `check(value) -> error or None`."""
+
+    name: str
+    default: Any
+    help: str
+    unit: str = "1"
+    quick: Any = None
+    choices: Sequence[Any] | None = None
+    check: Callable[[Any], str | None] | None = None
+
+    @property
+    def type(self) -> type:
+        return type(self.default)
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def validate(self, value: Any) -> str | None:
+        """An error message naming the value and what was expected, or None when it is valid."""
+        if self.choices is not None and value not in self.choices:
+            return f"{self.flag}={value!r} is not one of {list(self.choices)}"
+        if self.check is not None and (problem := self.check(value)) is not None:
+            return f"{self.flag}={value!r} {problem}"
+        return None
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A named workflow: `run(config, report)` computes metrics and figures into `report`.
+
+    `config` holds every parameter (validated) plus `quick` and `seed`."""
+
+    name: str
+    description: str
+    run: Callable[[dict[str, Any], Report], None]
+    params: tuple[Param, ...] = field(default_factory=tuple)
+
+    def config(self, quick: bool = False, seed: int = 0, **overrides: Any) -> dict[str, Any]:
+        """Defaults (or quick values), then overrides; validated. Raises ValueError."""
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(overrides) - set(known))
+        if unknown:
+            raise ValueError(f"workflow {self.name!r} has no parameter(s) {unknown}; known: {sorted(known)}")
+        config: dict[str, Any] = {"quick": quick, "seed": seed}
+        for p in self.params:
+            value = overrides.get(p.name, p.quick if quick and p.quick is not None else p.default)
+            if (problem := p.validate(value)) is not None:
+                raise ValueError(problem)
+            config[p.name] = value
+        return config
+
+    def execute(self, config: dict[str, Any], out_dir: str) -> Report:
+        """Run with a validated `config` (from `config()`); write `out_dir/report.json`."""
+        report = Report(self.name, config, out_dir)
+        self.run(config, report)
+        report.write()
+        return report
+
+    def __call__(self, out_dir: str, quick: bool = False, seed: int = 0, **overrides: Any) -> Report:
+        """Run the workflow from Python: validate every parameter first, then run and report."""
+        return self.execute(self.config(quick=quick, seed=seed, **overrides), out_dir)
+
+
+WORKFLOWS: dict[str, Workflow] = {}
+
+
+def register(workflow: Workflow) -> Workflow:
+    if workflow.name in WORKFLOWS:
+        raise ValueError(f"workflow {workflow.name!r} is registered twice")
+    WORKFLOWS[workflow.name] = workflow
+    return workflow
+
+
+def _load_all() -> None:
+    for module in _MODULES:
+        importlib.import_module(f"dphys.workflows.{module}")
+
+
+def get_workflow(name: str) -> Workflow:
+    """The registered workflow `name`; ValueError listing the known ones otherwise."""
+    _load_all()
+    if name not in WORKFLOWS:
+        raise ValueError(f"unknown workflow {name!r}; known: {', '.join(sorted(WORKFLOWS))}")
+    return WORKFLOWS[name]
+
+
+def all_workflows() -> dict[str, Workflow]:
+    _load_all()
+    return dict(WORKFLOWS)
