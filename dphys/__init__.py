@@ -1,3 +1,19 @@
-"""dphys: differentiable physics solvers in JAX."""
+"""dphys: differentiable physics solvers in JAX.
+
+Physics as pure functions of PyTrees, composed with equinox networks: SDE/ODE integration
+(`integrate_sde`, `integrate_ode`), Monte Carlo statistics (`dphys.stats`), a training loop with
+checkpoints (`fit`), and workflows that reproduce scientific results (`dphys.workflows`, the
+`dphys` command line).
+"""
 
 __version__ = "0.1.0"
+
+from dphys import constants as constants
+from dphys import lattice as lattice
+from dphys import stats as stats
+from dphys.report import Report as Report
+from dphys.sde import integrate_ode as integrate_ode
+from dphys.sde import integrate_sde as integrate_sde
+from dphys.train import TrainingDivergedError as TrainingDivergedError
+from dphys.train import TrainResult as TrainResult
+from dphys.train import fit as fit

@@ -55,10 +55,10 @@ def _run_parser(workflow: Workflow) -> _Parser:
     parser.add_argument("--seed", type=int, default=0, help="PRNG seed; the same seed gives the same result")
     for p in workflow.params:
         unit = "" if p.unit == "1" else f" [{p.unit}]"
-        quick = "" if p.quick is None else f"; --quick: {p.quick}"
+        quick = "" if p.quick is None else f", --quick: {p.quick}"
         parser.add_argument(
             p.flag, dest=p.name, type=_converter(p), default=None,
-            metavar=p.type.__name__.upper(), choices=p.choices,
+            metavar=None if p.choices else p.type.__name__.upper(), choices=p.choices,
             help=f"{p.help}{unit} (default: {p.default}{quick})",
         )
     return parser

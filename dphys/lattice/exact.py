@@ -3,8 +3,9 @@ r"""Exact (quadrature) references for one-variable actions.
 Expectations $\langle O \rangle = \int dx\, O(x) e^{-S(x)} / Z$ and the normalised density
 $e^{-S(x)}/Z$ are computed by the trapezoidal rule on a wide uniform grid, in float64. For a
 smooth integrand that decays faster than any power the trapezoidal rule converges exponentially
-in the number of points (every Euler-Maclaurin boundary term vanishes): 2^14 points give
-machine precision for the anharmonic oscillator.
+in the number of points (every Euler-Maclaurin boundary term vanishes): the default 2^16 + 1
+points give machine precision for smooth observables. An observable with a kink at a grid point
+(|x| at x = 0) converges as h^2 instead: about 1e-8 relative with the default grid.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _quadrature_grid(action: Callable, cutoff: float, n_points: int):
 
 
 def expectation_1d(
-    action: Callable, observables: Sequence[Callable], *, cutoff: float = 60.0, n_points: int = 2**14
+    action: Callable, observables: Sequence[Callable], *, cutoff: float = 60.0, n_points: int = 2**16 + 1
 ) -> np.ndarray:
     r"""Exact $\langle O_i \rangle$ under $e^{-S(x)}/Z$ for one real variable $x$, in float64.
 
@@ -60,7 +61,7 @@ def expectation_1d(
     return np.array([np.sum(np.asarray(o(grid), dtype=np.float64) * p) for o in observables])
 
 
-def density_1d(action: Callable, x: ArrayLike, *, cutoff: float = 60.0, n_points: int = 2**14) -> np.ndarray:
+def density_1d(action: Callable, x: ArrayLike, *, cutoff: float = 60.0, n_points: int = 2**16 + 1) -> np.ndarray:
     r"""The normalised density $e^{-S(x)}/Z$ at the points `x` (float64), Z by quadrature."""
     _, _, log_z = _quadrature_grid(action, cutoff, n_points)
     return np.exp(-(_action_on(action, x) + log_z))
