@@ -51,3 +51,13 @@ def test_console_entry_point_as_module_reports_errors_without_traceback():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr == "dphys: error: --g=0.0 must be > 0\n"
+
+
+def test_ci_runs_the_readme_set_up_commands():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme, ci = (root / "README.md").read_text(), (root / ".ci" / "run").read_text()
+    assert "\npip install -e . && dphys run langevin-0d\n" in readme
+    assert '\npip install -e ".[test]" && python -m pytest\n' in readme
+    assert 'eval "$main_cmd"' in ci and 'eval "$test_cmd"' in ci

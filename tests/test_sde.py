@@ -7,6 +7,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dphys.sde import integrate_ode, integrate_sde, time_grid
 from tests.helpers import assert_within_sigma, check_grad
@@ -138,6 +140,22 @@ def test_time_grid_contains_every_save_time_and_respects_dt():
         assert np.min(np.abs(grid - t)) < 1e-14
     assert np.max(np.diff(grid)) <= 0.1 + 1e-12
     assert len(grid) == 1 + 3 + 7 + 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    t0=st.floats(-10, 10),
+    gaps=st.lists(st.floats(0.0, 5.0), min_size=1, max_size=6),
+    dt=st.floats(1e-2, 2.0),
+)
+def test_time_grid_properties(t0, gaps, dt):
+    ts = t0 + np.cumsum(gaps)
+    grid = time_grid(t0, ts, dt)
+    steps = np.diff(grid)
+    assert grid[0] == t0 and np.all(steps >= 0) and np.all(steps <= dt * (1 + 1e-9))
+    assert all(np.min(np.abs(grid - t)) <= 1e-12 * (1 + abs(t)) for t in ts)
+    # no more steps than needed: ceil(gap / dt) per non-empty interval (at least one)
+    assert len(grid) - 1 <= sum(max(1, int(np.ceil(g / dt))) for g in gaps if g > 0)
 
 
 def test_ode_harmonic_oscillator_against_exact_solution_and_gradient():
