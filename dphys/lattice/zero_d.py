@@ -5,10 +5,7 @@ The anharmonic toy $S(x) = \mu x^2/2 + g x^4/4!$ is a double well for $\mu < 0$,
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
@@ -25,10 +22,3 @@ class AnharmonicAction(eqx.Module):
 
     def __call__(self, x: Float[Array, "..."]) -> Float[Array, ""]:
         return jnp.sum(self.mu * x**2 / 2 + self.g * x**4 / 24)
-
-
-def langevin_drift(action: Callable[[Array], Array]) -> Callable:
-    r"""The Langevin drift $f(t, x, \text{args}) = -\partial S/\partial x$ for `dphys.integrate_sde`,
-    whose stationary distribution (with diffusion $\sqrt 2$) is $e^{-S}/Z$."""
-    grad = jax.grad(action)
-    return lambda t, x, args: -grad(x)
