@@ -15,14 +15,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks.harness import Case
-from dphys.lattice.hmc import HMC, sample_chains
+from dphys.lattice import HMC, Phi4Action, sample_chains
 
 KAPPA, LAM, L, CHAINS, N_LEAPFROG, STEP = 0.21, 0.022, 32, 64, 10, 0.1
-
-
-def action(phi):
-    hopping = sum(phi * jnp.roll(phi, 1, axis) for axis in (0, 1))
-    return jnp.sum(-2 * KAPPA * hopping + (1 - 2 * LAM) * phi**2 + LAM * phi**4)
+action = Phi4Action(kappa=KAPPA, lam=LAM)
 
 
 def numpy_hmc(phi, n_trajectories, seed=0):

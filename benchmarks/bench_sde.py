@@ -38,10 +38,25 @@ def cases(quick: bool) -> list[Case]:
         return jax.lax.scan(step, x, jax.random.split(key, n_steps))[0]
 
     fast, tree, baseline = solve(False), solve(True), jax.jit(jax.vmap(scan_em))
+
+    # many chains of one number each, batched into one state (the cheap layout for small states)
+    x_small = jnp.zeros(1000)
+    small_drift = lambda t, x, args: x - x**3
+    small = jax.jit(lambda x, k: integrate_sde(small_drift, noise, x, ts, k, dt=DT)[-1])
+
+    def small_scan(x, key):
+        def step(x, k):
+            return x + DT * small_drift(0.0, x, None) + jnp.sqrt(2 * DT) * jax.random.normal(k, x.shape), None
+
+        return jax.lax.scan(step, x, jax.random.split(key, n_steps))[0]
+
+    small_baseline = jax.jit(small_scan)
     repeats = 3 if quick else 7
     return [
         Case(f"sde euler sampling {L}x{L}x{CHAINS}", lambda: fast(phi0, keys), "lax.scan Euler-Maruyama",
              lambda: baseline(phi0, keys), repeats, target=1.3),
+        Case("sde euler sampling 1000 scalar chains", lambda: small(x_small, keys[0]), "lax.scan Euler-Maruyama",
+             lambda: small_baseline(x_small, keys[0]), repeats),
         # informative (no target): the price of a Brownian path that reverse-mode AD can revisit
         Case(f"sde euler differentiable {L}x{L}x{CHAINS}", lambda: tree(phi0, keys), "lax.scan Euler-Maruyama",
              lambda: baseline(phi0, keys), repeats=3),

@@ -58,6 +58,7 @@ def _run_parser(workflow: Workflow) -> _Parser:
         quick = "" if p.quick is None else f", --quick: {p.quick}"
         parser.add_argument(
             p.flag, dest=p.name, type=_converter(p), default=None,
+            nargs="?" if p.type is bool else None, const=True if p.type is bool else None,
             metavar=None if p.choices else p.type.__name__.upper(), choices=p.choices,
             help=f"{p.help}{unit} (default: {p.default}{quick})",
         )

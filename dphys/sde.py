@@ -20,7 +20,11 @@ Two paths through the Brownian motion:
   of `f`, `g` and `x0` (recursive checkpointing). Several times slower; use it only for gradients.
 
 Both paths are pure functions of `key`: the same key gives the same path. Chains come from
-`jax.vmap` over keys (and initial states). Time may run backwards (decreasing `ts`), as in the
+`jax.vmap` over keys (and initial states) or, cheaper when each chain's state is small, from a
+leading chain axis of the state itself (diagonal noise keeps the components independent): for
+1000 scalar chains and 2000 steps, one solve of a (1000,) state cost 1.4x a hand-written
+`lax.scan`, a vmap over 1000 keys 5.5x (per-chain noise generation and loop bookkeeping); for
+64 chains of a 32x32 lattice the vmap costs 1.09x (benchmarks/bench_sde.py). Time may run backwards (decreasing `ts`), as in the
 reverse process of a diffusion model: then the steps are negative and the noise increments
 have variance `|dt|`.
 """
@@ -173,7 +177,9 @@ def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 
 def _check_finite_state(name: str, x0: PyTree) -> PyTree:
-    """Reject a non-finite initial state: at once when it is concrete, at run time when traced."""
+    """Reject a non-finite initial state: at once when it is concrete, at run time when traced.
+    Returns x0 with every leaf a JAX array (Python numbers are accepted)."""
+    x0 = jtu.tree_map(jnp.asarray, x0)
     leaves = jtu.tree_leaves(x0)
     if not leaves:
         raise ValueError(f"{name}: the initial state x0 has no array leaves")

@@ -29,13 +29,15 @@ def test_run_help_lists_every_flag_with_unit_and_default(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["run", "no-such-workflow"], "unknown workflow 'no-such-workflow'; known: langevin-0d"),
+        (["run", "no-such-workflow"], "unknown workflow 'no-such-workflow'; known: "),
         (["run", "langevin-0d", "--bogus", "1"], "unrecognized arguments: --bogus 1"),
         (["run", "langevin-0d", "--dt", "-0.1"], "--dt=-0.1 must be > 0"),
         (["run", "langevin-0d", "--chains", "ten"], "argument --chains: expected int, got 'ten'"),
         (["run", "langevin-0d", "--solver", "rk4"], "invalid choice: 'rk4'"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["list", "extra"], "'dphys list' takes no arguments"),
+        (["run", "lattice-mc", "--adapt", "maybe"], "argument --adapt: expected true or false, got 'maybe'"),
+        (["run", "complex-langevin", "--model", "gauss", "--sigma=-1+1j"], "Re sigma > 0"),
         (["run"], "usage: dphys run NAME"),
     ],
 )
@@ -44,6 +46,17 @@ def test_user_errors_are_one_line_with_exit_status_2(argv, message, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and message in captured.err, captured.err
+
+
+def test_boolean_flags_work_bare_or_with_a_value():
+    wf = get_workflow("lattice-mc")
+    assert wf.config(adapt=False)["adapt"] is False
+    from dphys.cli import _run_parser
+
+    parser = _run_parser(wf)
+    assert parser.parse_args(["--adapt"]).adapt is True
+    assert parser.parse_args(["--adapt", "false"]).adapt is False
+    assert parser.parse_args([]).adapt is None  # the workflow's default applies
 
 
 def test_console_entry_point_as_module_reports_errors_without_traceback():

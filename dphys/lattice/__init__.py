@@ -1,7 +1,20 @@
 """Lattice and few-variable field theories: actions as pure functions of one configuration
-(phi4, u1, quantum, zero_d), samplers (hmc, langevin), ensembles on disk, and exact results
-(exact) used as references."""
+(phi4, u1, quantum, zero_d, complex_models), samplers (hmc, langevin, complex_langevin), ensembles
+on disk, and exact results (exact) used as references."""
 
+from dphys.lattice.complex_langevin import RunawayError as RunawayError
+from dphys.lattice.complex_langevin import cl_chain as cl_chain
+from dphys.lattice.complex_langevin import cl_chains as cl_chains
+from dphys.lattice.complex_langevin import cl_drift as cl_drift
+from dphys.lattice.complex_langevin import cl_observables as cl_observables
+from dphys.lattice.complex_langevin import cl_thermalise as cl_thermalise
+from dphys.lattice.complex_langevin import cumulants_from_moments as cumulants_from_moments
+from dphys.lattice.complex_langevin import reference_observables as reference_observables
+from dphys.lattice.complex_langevin import weighted_mean as weighted_mean
+from dphys.lattice.complex_models import AnharmonicChainAction as AnharmonicChainAction
+from dphys.lattice.complex_models import GaussianAction as GaussianAction
+from dphys.lattice.complex_models import QuarticAction as QuarticAction
+from dphys.lattice.complex_models import gaussian_mode_covariances as gaussian_mode_covariances
 from dphys.lattice.ensemble import Ensemble as Ensemble
 from dphys.lattice.ensemble import load_ensemble as load_ensemble
 from dphys.lattice.ensemble import save_ensemble as save_ensemble

@@ -18,7 +18,7 @@ from dphys.report import Report
 
 __all__ = ["Param", "Workflow", "WORKFLOWS", "register", "positive", "nonnegative", "get_workflow"]
 
-_MODULES = ("langevin_0d",)
+_MODULES = ("langevin_0d", "lattice_mc", "complex_langevin")
 
 
 def positive(x: float) -> str | None:
@@ -64,12 +64,14 @@ class Param:
 class Workflow:
     """A named workflow: `run(config, report)` computes metrics and figures into `report`.
 
-    `config` holds every parameter (validated) plus `quick` and `seed`."""
+    `config` holds every parameter (validated one by one, then together by `check(config)`, which
+    returns an error message or None) plus `quick` and `seed`."""
 
     name: str
     description: str
     run: Callable[[dict[str, Any], Report], None]
     params: tuple[Param, ...] = field(default_factory=tuple)
+    check: Callable[[dict[str, Any]], str | None] | None = None  # checks across parameters
 
     def config(self, quick: bool = False, seed: int = 0, **overrides: Any) -> dict[str, Any]:
         """Defaults (or quick values), then overrides; validated. Raises ValueError."""
@@ -83,6 +85,8 @@ class Workflow:
             if (problem := p.validate(value)) is not None:
                 raise ValueError(problem)
             config[p.name] = value
+        if self.check is not None and (problem := self.check(config)) is not None:
+            raise ValueError(problem)
         return config
 
     def execute(self, config: dict[str, Any], out_dir: str) -> Report:

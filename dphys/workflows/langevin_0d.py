@@ -34,17 +34,19 @@ def sample(action: AnharmonicAction, config: dict[str, Any], key, progress: bool
     ts = every * np.arange(per_chunk + 1)  # local time of one chunk; the SDE is autonomous
     drift, noise = langevin_drift(action), lambda t, x, args: jnp.sqrt(2.0)
 
+    # The chains are the components of one state vector: the action is a sum over them and the
+    # noise is diagonal, so they are independent; one solve for all of them is much cheaper than
+    # a vmap over per-chain keys when each chain is a single number (see dphys.sde).
     @jax.jit
     def chunk(x, key):
-        run = lambda x, k: integrate_sde(drift, noise, x, ts, k, dt=dt, solver=config["solver"])[1:]
-        return jax.vmap(run)(x, jax.random.split(key, x.shape[0]))
+        return integrate_sde(drift, noise, x, ts, key, dt=dt, solver=config["solver"])[1:].T
 
     key, init_key, therm_key = jax.random.split(key, 3)
     x = jax.random.normal(init_key, (config["chains"],))  # chains start in both wells
     if config["therm"] > 0:
-        x = jax.jit(jax.vmap(lambda x, k: integrate_sde(
+        x = jax.jit(lambda x, k: integrate_sde(
             drift, noise, x, [0.0, config["therm"]], k, dt=dt, solver=config["solver"])[-1]
-        ))(x, jax.random.split(therm_key, x.shape[0]))
+        )(x, therm_key)
     samples = []
     with tqdm(total=config["chunks"], desc="langevin-0d", disable=not progress) as bar:
         for i in range(config["chunks"]):
