@@ -17,9 +17,9 @@ complex arrays $z = x + iy$. The drift comes from the complex derivative of the 
 **Steps.**
 
 - Fixed step, `solver="euler"`: Euler-Maruyama $z_{n+1} = z_n + \epsilon K(z_n) + \sqrt{2\epsilon}\,\eta_n$
-  in a `lax.scan` (one drift evaluation per step, the noise of `thin` steps drawn at once). This is
-  the fast sampling path: `dphys.integrate_sde` with diffrax's per-step overhead measured 4-8 times
-  slower on small CL states (1000 single-site chains, benchmarks/bench_complex_langevin.py).
+  in a `lax.scan` (one drift evaluation per step, the noise of `thin` steps drawn at once), per
+  chain, so a chain's samples do not depend on how many chains run beside it; this is also the
+  scheme of the adaptive step.
 - Noise for the Euler schemes: `noise="gaussian"` (default) or `"two-point"`, $\eta_n = \pm 1$ with
   probability 1/2 (the simplified weak Euler scheme, Kloeden & Platen, *Numerical Solution of
   Stochastic Differential Equations*, 1992, Sec. 14.1). Its first three moments equal those of a
@@ -29,7 +29,9 @@ complex arrays $z = x + iy$. The drift comes from the complex derivative of the 
   is about 4 times faster, since drawing Gaussian numbers dominates its cost.
 - Fixed step, `solver="sea"` or `"shark"`: the additive-noise solvers of `dphys.integrate_sde` with
   drift $(\mathrm{Re}\,K, \mathrm{Im}\,K)$ and diffusion $(\sqrt 2, 0)$; ShARK has weak order 2, so
-  the step-size bias of averages is $O(\epsilon^2)$ instead of Euler's $O(\epsilon)$.
+  the step-size bias of averages is $O(\epsilon^2)$ instead of Euler's $O(\epsilon)$. `cl_chains`
+  integrates all chains as one batched state driven by the first key (a vmap of per-chain diffrax
+  solves of single-site states costs several times more).
 - Adaptive step (Aarts, James, Seiler, Stamatescu, Phys. Lett. B 687 (2010) 154): Euler with
   $\epsilon_n = \bar\epsilon \min(1, K_\text{ref} / \max_i |K_i(z_n)|)$, the maximum over the
   sites of one chain, $\bar\epsilon$ = `dt`. The step shrinks where the drift is larger than
@@ -279,8 +281,23 @@ def _sample(action, z0, key, k_ref, **static):
 _sample_jit = eqx.filter_jit(_sample)
 
 
+class _Batched(eqx.Module):
+    """The action of a batch of independent chains, the sum of each chain's action: its complex
+    gradient is every chain's own drift, so the batch is one state for `integrate_sde`."""
+
+    action: Action
+
+    def __call__(self, z):
+        return jnp.sum(jax.vmap(self.action)(z))
+
+
 @eqx.filter_jit
 def _sample_chains(action, z0, keys, k_ref, **static):
+    if static["solver"] != "euler":
+        # diffrax solvers: the chains as one batched state (diagonal noise keeps them independent),
+        # driven by the first key, which costs about a lax.scan instead of a vmap of per-chain solves
+        z, weights = _sample(_Batched(action), z0, keys[0], None, **static)
+        return z, jnp.broadcast_to(weights[:, None], z.shape[:2])
     k_ref = None if k_ref is None else jnp.broadcast_to(k_ref, keys.shape[:1])
     one = lambda z, key, kr: _sample(action, z, key, kr, **static)
     z, weights = jax.vmap(one, in_axes=(0, 0, None if k_ref is None else 0))(z0, keys, k_ref)
