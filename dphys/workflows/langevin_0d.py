@@ -96,7 +96,7 @@ WORKFLOW = register(
             Param("mu", -1.0, "quadratic coupling (negative: double well)"),
             Param("g", 0.4, "quartic coupling", check=positive),
             Param("dt", 0.01, "Langevin step size", unit="Langevin time", check=positive),
-            Param("chains", 512, "independent chains (vmapped)", quick=256, check=positive),
+            Param("chains", 512, "independent chains (batched in one state)", quick=256, check=positive),
             Param("time", 4000.0, "Langevin time per chain after thermalisation", unit="Langevin time",
                   quick=500.0, check=positive),
             Param("therm", 20.0, "thermalisation time discarded", unit="Langevin time", check=nonnegative),
