@@ -18,12 +18,13 @@ import json
 import math
 import os
 import platform
-import tempfile
 import time
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from dphys._io import atomic_write
 
 __all__ = ["Metric", "Report", "versions"]
 
@@ -59,13 +60,6 @@ def versions() -> dict[str, str]:
 def _float_or_none(x: Any) -> float | None:
     return None if x is None else float(x)
 
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(f.name, path)
 
 
 class Report:
@@ -123,7 +117,7 @@ class Report:
     def write(self) -> Path:
         """Write `out_dir/report.json` (atomically) and return its path."""
         path = self.out_dir / "report.json"
-        _atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        atomic_write(path, lambda f: f.write((json.dumps(self.to_dict(), indent=2) + "\n").encode()))
         return path
 
     def summary(self) -> str:

@@ -32,7 +32,6 @@ Checkpoint layout (inside ``checkpoint_dir``):
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import tempfile
@@ -48,6 +47,8 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 from tqdm.auto import tqdm
+
+from dphys._io import atomic_write
 
 __all__ = ["TrainResult", "TrainingDivergedError", "fit"]
 
@@ -385,27 +386,6 @@ def _prepare_checkpoint_dir(checkpoint_dir: str | os.PathLike) -> Path:
     return directory / CHECKPOINT_NAME
 
 
-def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write `path` via a temporary file in the same directory, fsync and rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename durable (POSIX only)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def _leaf_specs(params: PyTree, opt_state: PyTree) -> list[list]:
     """``[path, shape, dtype]`` of every array that equinox serialises, in order."""
     specs = []
@@ -425,9 +405,9 @@ def _save_checkpoint(path: Path, params, opt_state, losses: np.ndarray, steps: i
         eqx.tree_serialise_leaves(f, (params, opt_state))
         np.save(f, losses)
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
     sidecar = {"step": len(losses), "steps": steps, "loss": float(losses[-1])}
-    _atomic_write(
+    atomic_write(
         path.with_name(SIDECAR_NAME), lambda f: f.write(json.dumps(sidecar).encode())
     )
 

@@ -19,7 +19,7 @@ import numpy as np
 from jaxtyping import ArrayLike
 
 import dphys
-from dphys.train import _atomic_write
+from dphys._io import atomic_write
 
 __all__ = ["Ensemble", "load_ensemble", "save_ensemble"]
 
@@ -128,7 +128,7 @@ def save_ensemble(
     except TypeError as err:
         raise ValueError(f"save_ensemble: the metadata is not JSON serialisable: {err}") from None
     path = Path(path)
-    _atomic_write(path, lambda f: np.savez(f, **arrays))
+    atomic_write(path, lambda f: np.savez(f, **arrays))
     return path
 
 
