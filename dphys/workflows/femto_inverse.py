@@ -1,0 +1,280 @@
+r"""`femto-inverse`: from correlation functions back to the interaction. A network learns the map
+$C(k) \mapsto$ (potential, source size) from simulated correlation functions, and the scattering
+length and effective range of the predicted potentials are compared with the true ones.
+
+**Family.** A neutral, distinguishable pair with the nucleon reduced mass ($\mu = m_N/2$, one spin
+channel, no Coulomb), an attractive Gaussian well and a Gaussian source:
+
+$$ V(r) = -V_0\, e^{-(r/b)^2}, \qquad s = \frac{2\mu V_0 b^2}{(\hbar c)^2}, \qquad
+   S(r) = (4\pi R^2)^{-3/2} e^{-r^2/4R^2}, $$
+
+sampled uniformly in the box $s \in$ [`s_min`, `s_max`] (the dimensionless strength; the first bound
+state appears at $s \approx 2.68$, so the box stays on the unbound side and $a < 0$), range
+$b \in$ [0.8, 1.6] fm and $R \in$ [0.8, 1.6] fm. The network predicts $(s, b, R)$, hence $V_0$.
+
+**Training set.** For each potential the Koonin-Pratt kernel (`dphys.femto.correlation.pair_kernel`,
+s wave interacting, all other waves free) on `nk` momenta between 5 and 300 MeV/c, in one `jax.vmap`
+over the potentials; folding it with `radii_per_potential` Gaussian sources is a matrix product.
+Held-out potentials are never seen in training.
+
+**Noise.** Like the data's: $\sigma = \nu\,\sigma_\mathrm{ALICE}(k, C)$ with the relative errors of
+`dphys.femto.data.default_errors` (0.5-2% statistical, 0.2% systematic) and a noise level $\nu$;
+training draws $\nu \sim U(0, \nu_\mathrm{max})$ afresh at every step, so one network serves every
+level; the held-out accuracy is measured at $\nu$ = 0, 0.5, 1, 2, 4.
+
+**Network.** An equinox MLP (tanh) on the standardised $C(k)$, trained with Adam (`dphys.train.fit`)
+on the mean squared error of the standardised targets.
+
+**Metrics.** On the held-out set at $\nu = 1$: the normalised RMSE of each parameter (RMSE / standard
+deviation of the parameter: 1 is what predicting the mean gives), its $R^2$; the same at every noise
+level; the scattering length $a$ and effective range $r$ (particle-physics sign,
+`dphys.scattering.effective_range`) of the predicted against the true potentials (median relative
+error, and the normalised RMSE of $1/a$, which is smooth across the box).
+Figures: predicted against true parameters; phase shifts of predicted and true potentials
+(`dphys.scattering.phase_shift`) for a few held-out examples; accuracy against noise level.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from dphys.constants import HBARC, M_NUCLEON
+from dphys.femto import correlation
+from dphys.femto.data import default_errors
+from dphys.report import Report
+from dphys.scattering import GaussianSum, effective_range, phase_shift
+from dphys.train import fit as train_fit
+from dphys.workflows import Param, Workflow, positive, register
+
+MASS = M_NUCLEON / 2  # reduced mass [MeV]
+TWO_MU = 2 * MASS / HBARC**2  # [MeV^-1 fm^-2]
+B_RANGE = (0.8, 1.6)  # [fm]
+R_RANGE = (0.8, 1.6)  # [fm]
+NOISE_LEVELS = (0.0, 0.5, 1.0, 2.0, 4.0)
+NAMES = ("s", "b", "R")
+R_MAX = 60.0  # [fm] radial grid of the kernels (Gaussian sources up to 1.6 fm vanish long before)
+
+
+def depth(s, b):
+    """V0 [MeV] from the strength s = 2 mu V0 b^2 / (hbar c)^2 and the range b [fm]."""
+    return s / (TWO_MU * b**2)
+
+
+def potential(s, b) -> GaussianSum:
+    """The Gaussian well V(r) = -V0 exp(-(r/b)^2) of strength s and range b [fm]."""
+    return GaussianSum(c=jnp.stack([-depth(s, b)]), d=jnp.stack([b]))
+
+
+@functools.lru_cache(maxsize=4)
+def _kernel_function(k: tuple[float, ...]):
+    """The jitted, vmapped kernel K(k, r) of a batch of potentials (s, b): (batch, nk, nr); one
+    compilation per momentum grid."""
+    k_arr = np.asarray(k)
+    grid = correlation.radial_quadrature(R_MAX)
+    n_l = correlation.n_partial_waves(k_arr, R_MAX)
+
+    @jax.jit
+    def kernels(s, b):
+        def one(s, b):
+            channel = correlation.SpinChannel(1.0, potential(s, b))
+            return correlation.pair_kernel(k_arr, mass=MASS, channels=[channel], grid=grid, n_l=n_l).values
+
+        return jax.vmap(one)(s, b)
+
+    return kernels
+
+
+def simulate(key, n_potentials: int, radii_per_potential: int, k: np.ndarray, s_range, chunk: int = 64,
+             desc: str = "kernels"):
+    """(targets (n, 3) = (s, b, R), clean C (n, nk), potential parameters (n_potentials, 2)) for
+    potentials drawn uniformly in the box, each folded with `radii_per_potential` radii."""
+    from tqdm.auto import tqdm
+
+    kp, kr = jax.random.split(key)
+    u = np.asarray(jax.random.uniform(kp, (n_potentials, 2), dtype=jnp.float64))
+    s = s_range[0] + (s_range[1] - s_range[0]) * u[:, 0]
+    b = B_RANGE[0] + (B_RANGE[1] - B_RANGE[0]) * u[:, 1]
+    radii = np.asarray(jax.random.uniform(kr, (n_potentials, radii_per_potential), dtype=jnp.float64,
+                                          minval=R_RANGE[0], maxval=R_RANGE[1]))
+    rn, wn = correlation.radial_quadrature(R_MAX)
+    weights = 4 * np.pi * rn**2 * wn
+    kernels = _kernel_function(tuple(float(x) for x in k))
+
+    # Gaussian sources times the quadrature weights: (n_potentials, nr, radii)
+    src = weights[None, :, None] * (4 * np.pi * radii[:, None, :] ** 2) ** -1.5 \
+        * np.exp(-rn[None, :, None] ** 2 / (4 * radii[:, None, :] ** 2))
+    out = []
+    pad = (-n_potentials) % chunk  # whole chunks: one compiled shape
+    sp, bp = (np.concatenate([x, np.repeat(x[-1:], pad)]) for x in (s, b))
+    for i in tqdm(range(0, n_potentials + pad, chunk), desc=desc, unit="chunk"):
+        out.append(np.asarray(kernels(jnp.asarray(sp[i:i + chunk]), jnp.asarray(bp[i:i + chunk]))))
+    K = np.concatenate(out)[:n_potentials]
+    # C(k) = 1 + sum_j W_j S(r_j) (K(k, r_j) - 1), for every potential and radius: (n_potentials, radii, nk)
+    C = 1 + np.einsum("pkj,pjr->prk", K - 1, src).reshape(-1, k.size)
+    targets = np.stack([np.repeat(s, radii_per_potential), np.repeat(b, radii_per_potential), radii.ravel()], axis=1)
+    return targets, C, np.stack([s, b], axis=1)
+
+
+def _relative_errors(k: np.ndarray, C: np.ndarray) -> np.ndarray:
+    stat, syst = default_errors(k, C)
+    return np.hypot(stat, syst)
+
+
+def run(config: dict[str, Any], report: Report) -> None:
+    key = jax.random.PRNGKey(config["seed"])
+    k_train, k_test, k_net, k_fit, k_noise = jax.random.split(key, 5)
+    k = np.linspace(5.0, 300.0, config["nk"]) / HBARC
+    s_range = (config["s_min"], config["s_max"])
+    with jax.enable_x64(True):
+        y_train, C_train, _ = simulate(k_train, config["train_potentials"], config["radii_per_potential"], k, s_range,
+                                       desc="training kernels")
+        y_test, C_test, pot_test = simulate(k_test, config["test_potentials"], 1, k, s_range, desc="held-out kernels")
+    err_train = _relative_errors(k, C_train)  # noise sigma of level 1 for every sample
+    err_test = _relative_errors(k, C_test)
+
+    # standardise inputs and targets on the (clean) training set
+    x_mean, x_std = C_train.mean(0), C_train.std(0)
+    y_mean, y_std = y_train.mean(0), y_train.std(0)
+    X, E, Y = (jnp.asarray(a, dtype=jnp.float32) for a in ((C_train - x_mean) / x_std, err_train / x_std,
+                                                            (y_train - y_mean) / y_std))
+    n_train, nk = X.shape
+    net = eqx.nn.MLP(nk, 3, config["width"], config["depth"], activation=jnp.tanh, key=k_net)
+    batch_size, noise_max = min(config["batch_size"], n_train), config["noise_max"]
+
+    def batch_fn(key):
+        ki, kn, kl = jax.random.split(key, 3)
+        idx = jax.random.choice(ki, n_train, (batch_size,), replace=False)
+        level = jax.random.uniform(kl, (batch_size, 1), maxval=noise_max)
+        return X[idx] + level * E[idx] * jax.random.normal(kn, (batch_size, nk)), Y[idx]
+
+    def loss(model, batch, _key):
+        x, y = batch
+        return jnp.mean((jax.vmap(model)(x) - y) ** 2)
+
+    steps = config["steps"]
+    schedule = optax.warmup_cosine_decay_schedule(0.0, config["learning_rate"], max(1, steps // 20), steps,
+                                                   config["learning_rate"] / 30)
+    trained = train_fit(loss, net, optax.adam(schedule), batch_fn, steps=steps, key=k_fit,
+                        log_every=max(1, min(250, steps // 10)), desc="inverse network").model
+    predict = jax.jit(jax.vmap(trained))
+
+    def evaluate(level: float, key) -> np.ndarray:
+        noise = level * err_test * np.asarray(jax.random.normal(key, C_test.shape))
+        x = jnp.asarray((C_test + noise - x_mean) / x_std, dtype=jnp.float32)
+        return np.asarray(predict(x), dtype=np.float64) * y_std + y_mean
+
+    std_test = y_test.std(0)
+    nrmse = {}
+    preds = {}
+    for level, kl in zip(NOISE_LEVELS, jax.random.split(k_noise, len(NOISE_LEVELS))):
+        preds[level] = evaluate(level, kl)
+        nrmse[level] = np.sqrt(np.mean((preds[level] - y_test) ** 2, axis=0)) / std_test
+    pred = np.clip(preds[1.0], [s_range[0] * 0.5, B_RANGE[0] * 0.5, 0.1], [s_range[1] * 1.02, 3.0, 5.0])
+
+    # scattering parameters of the predicted and the true potentials (held-out set, level 1)
+    with jax.enable_x64(True):
+        ere = jax.jit(jax.vmap(lambda s, b: effective_range(potential(s, b), mass=MASS)))
+        true_ere = ere(jnp.asarray(pot_test[:, 0]), jnp.asarray(pot_test[:, 1]))
+        pred_ere = ere(jnp.asarray(pred[:, 0]), jnp.asarray(pred[:, 1]))
+        a_true, r_true = np.asarray(true_ere.a), np.asarray(true_ere.r)
+        a_pred, r_pred = np.asarray(pred_ere.a), np.asarray(pred_ere.r)
+        k_ps = np.linspace(0.02, 1.5, 60)
+        show = np.argsort(a_true)[np.linspace(0, len(a_true) - 1, 3).astype(int)]
+        ps = jax.jit(jax.vmap(jax.vmap(lambda s, b, kk: phase_shift(potential(s, b), kk, mass=MASS),
+                                       in_axes=(None, None, 0)), in_axes=(0, 0, None)))
+        delta_true = np.asarray(ps(jnp.asarray(pot_test[show, 0]), jnp.asarray(pot_test[show, 1]), jnp.asarray(k_ps)))
+        delta_pred = np.asarray(ps(jnp.asarray(pred[show, 0]), jnp.asarray(pred[show, 1]), jnp.asarray(k_ps)))
+
+    n_test = len(y_test)
+    report.add("n_train", n_train)
+    report.add("n_test", n_test)
+    for i, name in enumerate(NAMES):
+        # standard error of an RMSE ratio from n samples: about nrmse / sqrt(2 n)
+        report.add(f"nrmse_{name}", nrmse[1.0][i], nrmse[1.0][i] / np.sqrt(2 * n_test), reference=None)
+        report.add(f"r2_{name}", 1 - nrmse[1.0][i] ** 2)
+    v0_true, v0_pred = depth(pot_test[:, 0], pot_test[:, 1]), depth(pred[:, 0], pred[:, 1])
+    report.add("nrmse_V0", np.sqrt(np.mean((v0_pred - v0_true) ** 2)) / v0_true.std())
+    for level in NOISE_LEVELS:
+        report.add(f"nrmse_mean_noise_{level:g}", float(np.mean(nrmse[level])))
+    inv_a_true, inv_a_pred = 1 / a_true, 1 / a_pred
+    report.add("nrmse_inv_a", np.sqrt(np.mean((inv_a_pred - inv_a_true) ** 2)) / inv_a_true.std())
+    report.add("median_rel_error_a", float(np.median(np.abs(a_pred / a_true - 1))))
+    report.add("median_rel_error_r", float(np.median(np.abs(r_pred / r_true - 1))))
+    report.add("a_true_min", float(a_true.min()), unit="fm")
+    report.add("a_true_max", float(a_true.max()), unit="fm")
+
+    units = {"s": "", "b": " [fm]", "R": " [fm]"}
+    with report.figure("predicted_vs_true", ncols=4, figsize=(15, 4)) as (fig, axes):
+        for i, name in enumerate(NAMES):
+            ax = axes[i]
+            ax.plot(y_test[:, i], preds[1.0][:, i], "C0.", ms=3, label=r"noise $\nu$ = 1")
+            ax.plot(y_test[:, i], preds[0.0][:, i], "C1.", ms=2, alpha=0.5, label="no noise")
+            lim = [y_test[:, i].min(), y_test[:, i].max()]
+            ax.plot(lim, lim, "k-", lw=0.8)
+            ax.set(xlabel=f"true {name}{units[name]}", ylabel=f"predicted {name}{units[name]}",
+                   title=f"{name}: NRMSE {nrmse[1.0][i]:.3f}")
+            ax.legend(fontsize=7)
+        ax = axes[3]
+        ax.plot(inv_a_true, inv_a_pred, "C0.", ms=3)
+        lim = [inv_a_true.min(), inv_a_true.max()]
+        ax.plot(lim, lim, "k-", lw=0.8)
+        ax.set(xlabel=r"true $1/a$ [fm$^{-1}$]", ylabel=r"predicted $1/a$ [fm$^{-1}$]",
+               title=r"scattering length (via effective_range)")
+    with report.figure("phase_shifts") as (fig, ax):
+        for j, i in enumerate(show):
+            ax.plot(k_ps * HBARC, np.degrees(delta_true[j]), f"C{j}-",
+                    label=f"true: a = {a_true[i]:.2f} fm, r = {r_true[i]:.2f} fm")
+            ax.plot(k_ps * HBARC, np.degrees(delta_pred[j]), f"C{j}--",
+                    label=f"predicted: a = {a_pred[i]:.2f} fm, r = {r_pred[i]:.2f} fm")
+        ax.set(xlabel=r"$k$ [MeV/$c$]", ylabel=r"$\delta_0$ [deg]", title="held-out potentials (noise level 1)")
+        ax.legend(fontsize=7)
+    with report.figure("noise") as (fig, ax):
+        for i, name in enumerate(NAMES):
+            ax.plot(NOISE_LEVELS, [nrmse[lv][i] for lv in NOISE_LEVELS], "o-", label=name)
+        ax.axhline(1.0, color="0.5", ls=":", label="predicting the mean")
+        ax.axvspan(0, noise_max, color="0.9", label="training noise range")
+        ax.set(xlabel=r"noise level $\nu$ (1 = ALICE-like errors)", ylabel="held-out NRMSE", ylim=(0, None))
+        ax.legend(fontsize=8)
+
+
+def _check(config: dict[str, Any]) -> str | None:
+    if not 0 < config["s_min"] < config["s_max"] < 2.6:
+        return (f"need 0 < --s-min < --s-max < 2.6 (no bound state), got s_min={config['s_min']}, "
+                f"s_max={config['s_max']}")
+    if config["nk"] < 4:
+        return f"--nk={config['nk']} must be >= 4"
+    if config["train_potentials"] * config["radii_per_potential"] < config["batch_size"]:
+        return "the training set is smaller than --batch-size"
+    return None
+
+
+WORKFLOW = register(
+    Workflow(
+        name="femto-inverse",
+        description="A network that maps correlation functions C(k) to the potential (Gaussian well) and source "
+        "size; held-out accuracy, scattering length and effective range of the predictions, noise dependence",
+        run=run,
+        check=_check,
+        params=(
+            Param("train_potentials", 2048, "potentials in the training set", quick=384, check=positive),
+            Param("radii_per_potential", 8, "source radii per training potential", check=positive),
+            Param("test_potentials", 256, "held-out potentials (one radius each)", quick=96, check=positive),
+            Param("nk", 24, "momenta of C(k), 5 ... 300 MeV/c", quick=16, check=positive),
+            Param("s_min", 0.3, "smallest strength 2 mu V0 b^2/(hbar c)^2", check=positive),
+            Param("s_max", 2.3, "largest strength (bound state at about 2.68)", check=positive),
+            Param("width", 128, "hidden width of the network", quick=64, check=positive),
+            Param("depth", 3, "hidden layers of the network", check=positive),
+            Param("steps", 6000, "Adam steps", quick=2500, check=positive),
+            Param("batch_size", 256, "minibatch size", check=positive),
+            Param("learning_rate", 3e-3, "peak learning rate", check=positive),
+            Param("noise_max", 2.0, "largest training noise level (1 = ALICE-like errors)", check=positive),
+        ),
+    )
+)
