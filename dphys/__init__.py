@@ -2,14 +2,19 @@
 
 Physics as pure functions of PyTrees, composed with equinox networks: SDE/ODE integration
 (`integrate_sde`, `integrate_ode`), Monte Carlo statistics (`dphys.stats`), a training loop with
-checkpoints (`fit`), and workflows that reproduce scientific results (`dphys.workflows`, the
+checkpoints (`fit`), lattice field theory (`dphys.lattice`), two-body scattering
+(`dphys.scattering`), femtoscopy (`dphys.femto`), score-based diffusion (`dphys.diffusion`), and
+workflows that reproduce scientific results (`dphys.workflows`, the
 `dphys` command line).
 """
 
 __version__ = "0.1.0"
 
 from dphys import constants as constants
+from dphys import diffusion as diffusion
+from dphys import femto as femto
 from dphys import lattice as lattice
+from dphys import scattering as scattering
 from dphys import stats as stats
 from dphys.report import Report as Report
 from dphys.sde import integrate_ode as integrate_ode
