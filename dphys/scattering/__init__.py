@@ -12,6 +12,8 @@ True)`), acts on one momentum (vmap for many) and is differentiable in the poten
 - `radial`: `phase_shift`, `wavefunction`, `solve_radial`.
 - `observables`: `effective_range_function`, `effective_range`.
 - `bound`: `binding_energy`, `count_bound_states`.
+- `non_local`: `nonlocal_phase_shift`, `nonlocal_effective_range` (s-wave kernels W(r, r'), a
+  Chebyshev-panel integral equation), `Yamaguchi` (closed form), `GaussianKernel`.
 """
 
 from dphys.scattering.bound import binding_energy as binding_energy
@@ -26,6 +28,13 @@ from dphys.scattering.coulomb import turning_point as turning_point
 from dphys.scattering.observables import EffectiveRange as EffectiveRange
 from dphys.scattering.observables import effective_range as effective_range
 from dphys.scattering.observables import effective_range_function as effective_range_function
+from dphys.scattering.non_local import AbstractNonlocalPotential as AbstractNonlocalPotential
+from dphys.scattering.non_local import GaussianKernel as GaussianKernel
+from dphys.scattering.non_local import RadialQuadrature as RadialQuadrature
+from dphys.scattering.non_local import Yamaguchi as Yamaguchi
+from dphys.scattering.non_local import nonlocal_effective_range as nonlocal_effective_range
+from dphys.scattering.non_local import nonlocal_phase_shift as nonlocal_phase_shift
+from dphys.scattering.non_local import radial_quadrature as radial_quadrature
 from dphys.scattering.potentials import AbstractPotential as AbstractPotential
 from dphys.scattering.potentials import DeltaShell as DeltaShell
 from dphys.scattering.potentials import GaussianSum as GaussianSum

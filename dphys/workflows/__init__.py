@@ -18,7 +18,7 @@ from dphys.report import Report
 
 __all__ = ["Param", "Workflow", "WORKFLOWS", "register", "positive", "nonnegative", "get_workflow"]
 
-_MODULES = ("langevin_0d", "lattice_mc", "complex_langevin", "scattering", "femto_source", "femto_inverse", "cumulants")
+_MODULES = ("langevin_0d", "lattice_mc", "complex_langevin", "scattering", "femto_source", "femto_inverse", "cumulants", "halqcd")
 
 
 def positive(x: float) -> str | None:
