@@ -42,6 +42,7 @@ from dphys.lattice.phi4 import check_lattice_shape as check_lattice_shape
 from dphys.lattice.phi4 import effective_mass as effective_mass
 from dphys.lattice.phi4 import magnetisation as magnetisation
 from dphys.lattice.phi4 import phi4_observables as phi4_observables
+from dphys.lattice.phi4 import symmetry_augment as symmetry_augment
 from dphys.lattice.phi4 import two_point as two_point
 from dphys.lattice.quantum import DoubleWellAction as DoubleWellAction
 from dphys.lattice.quantum import correlator as correlator

@@ -33,6 +33,7 @@ __all__ = [
     "effective_mass",
     "magnetisation",
     "phi4_observables",
+    "symmetry_augment",
     "two_point",
 ]
 
@@ -304,3 +305,21 @@ def phi4_observables(
         return out
 
     return _jackknife_dict(estimates, data, n_blocks)
+
+
+def symmetry_augment(key: Array, phis: Float[Array, "batch *lattice"]) -> Float[Array, "batch *lattice"]:
+    r"""Apply to every configuration of a batch a random lattice translation and a random sign,
+    both symmetries of the $\phi^4$ action: data augmentation for learning a distribution that has
+    them (e.g. a diffusion model's score).
+
+    **Arguments:** `key` a PRNG key; `phis` a batch of configurations (leading axis = batch).
+
+    **Returns:** the transformed batch, same shape.
+    """
+    n, lattice = phis.shape[0], phis.shape[1:]
+    k_shift, k_sign = jax.random.split(key)
+    shifts = jax.random.randint(k_shift, (n, len(lattice)), 0, jnp.asarray(lattice))
+    signs = jnp.where(jax.random.bernoulli(k_sign, 0.5, (n,)), 1.0, -1.0).astype(phis.dtype)
+    axes = tuple(range(len(lattice)))
+    rolled = jax.vmap(lambda c, s: jnp.roll(c, tuple(s[i] for i in axes), axis=axes))(phis, shifts)
+    return rolled * signs.reshape((n,) + (1,) * len(lattice))

@@ -8,6 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import dphys
+
 from dphys.lattice.phi4 import (
     Phi4Action,
     action_density,
@@ -139,3 +141,12 @@ def test_bad_input_is_rejected():
         phi4_observables(jnp.zeros((5, 4, 4)))
     # a traced negative lam (e.g. inside a parameter scan) is not checked
     assert np.isfinite(jax.jit(lambda lam: Phi4Action(0.2, lam)(jnp.ones((2, 2))))(-0.1))
+
+
+def test_symmetry_augment_is_a_symmetry_of_the_action_and_moves_the_configuration():
+    action = Phi4Action(kappa=0.27, lam=0.022)
+    phis = jax.random.normal(jax.random.PRNGKey(3), (16, 6, 6))
+    out = dphys.lattice.symmetry_augment(jax.random.PRNGKey(4), phis)
+    np.testing.assert_allclose(jax.vmap(action)(out), jax.vmap(action)(phis), rtol=1e-5)
+    np.testing.assert_allclose(np.sort(np.abs(out), axis=None), np.sort(np.abs(phis), axis=None))
+    assert not np.allclose(out, phis)  # the transformations are not all the identity

@@ -1,0 +1,399 @@
+r"""`phi4-diffusion`: a score-based diffusion model of 2D $\phi^4$ theory trained on an HMC ensemble,
+compared with that ensemble, and corrected to exactness by independence Metropolis (diffusion
+models as stochastic quantisation, the DMasSQ setup).
+
+1. HMC ensemble of $S = \sum_x[-2\kappa\sum_\mu\phi_x\phi_{x+\mu} + (1-2\lambda)\phi_x^2 +
+   \lambda\phi_x^4]$ (default $L = 16$, $\kappa = 0.27$, $\lambda = 0.022$, near the
+   transition; the diffusion papers' points are `--L 32 --kappa 0.21` (symmetric) and
+   `--L 32 --kappa 0.5` (broken)).
+2. Score model: `dphys.nn.LatticeUNet` (FFT circular convolutions, exactly odd under
+   $\phi\to-\phi$ with `--z2-odd`) in `dphys.diffusion.ScoreModel` on Song's VE SDE
+   $dx = \sigma^t dW$ ($\sigma = 25$), trained by denoising score matching (`dsm_loss`) with
+   `dphys.fit` (checkpoints in `out/checkpoints`). Training batches are augmented by random
+   lattice translations and $\phi\to-\phi$, symmetries of $S$.
+3. Samples from the reverse process (`--sampler em|pc|ode|heun`), compared with HMC:
+   $\langle|M|\rangle$, $\chi_2 = V(\langle M^2\rangle - \langle M\rangle^2)$, the Binder cumulant
+   $U_L = 1 - \langle M^4\rangle/(3\langle M^2\rangle^2)$, the action density, the connected
+   two-point function, each with jackknife errors (`dphys.lattice.phi4_observables`); the
+   deviation of each from HMC in combined standard errors (`*_dev_sigma`).
+4. Exactness: proposals from the probability-flow ODE, whose density $q$ is computed by the same
+   flow (`dd.log_likelihood`, exact divergence or Hutchinson probes), corrected by independence
+   Metropolis towards $e^{-S}$ (`dd.metropolis_correct`); acceptance and corrected observables.
+5. Stochastic quantisation: the reverse-process trajectory of one configuration next to a
+   Langevin trajectory $d\phi = -\partial S/\partial\phi\,d\tau + \sqrt2\,dW$
+   (`dphys.lattice.langevin_chain`), which samples the same $e^{-S}$ in the limit $\tau\to\infty$
+   where the diffusion model gets there in unit time with a learned drift.
+6. Quality per cost (`--cost-study`): $\langle|M|\rangle$ and $\chi_2$ against HMC for
+   Euler-Maruyama, Heun and the PF-ODE at increasing numbers of score evaluations; reported: the
+   fewest evaluations per sample with which each sampler agrees with HMC within `--agree-sigma`
+   combined standard errors (at that budget and all larger ones of the ladder), and the ratio.
+
+Run time on 2 CPU cores: `--quick` (L = 8, 1500 training steps, no cost study) took 4.5 min wall
+but only 100 s of CPU time on a machine shared by five JAX processes (load average 6), so about
+1.5 min alone; `--quick --cost-study` adds about 1 min of CPU time. There, all four observables
+of the Euler-Maruyama samples and of the Metropolis chain (acceptance 0.74) agreed with HMC within
+1.2 standard errors. Defaults (L = 16, 4000 training steps, 1024 samples, 500 EM steps) are
+expected to take 20-40 minutes (not run here); `--L 32` several hours on a CPU (an accelerator is
+advisable).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm.auto import tqdm
+
+import dphys.diffusion as dd
+from dphys.lattice.hmc import HMC, check_acceptance, sample_chains
+from dphys.lattice.langevin import langevin_chain
+from dphys.lattice.phi4 import Phi4Action, phi4_observables, symmetry_augment
+from dphys.nn import LatticeUNet
+from dphys.report import Report
+from dphys.train import fit
+from dphys.workflows import Param, Workflow, nonnegative, positive, register
+
+SAMPLER_CHOICES = ("em", "pc", "ode", "heun")
+OBSERVABLES = {"abs_M": r"$\langle|M|\rangle$", "chi2": r"$\chi_2$", "binder": "$U_L$",
+               "action_density": "S/V"}
+
+
+# --------------------------------------------------------------------------------------------
+# The pipeline (also usable from Python)
+# --------------------------------------------------------------------------------------------
+
+
+def hmc_ensemble(action: Phi4Action, L: int, *, chains: int, samples: int, therm: int, thin: int,
+                 n_leapfrog: int, key, progress: bool = True):
+    """HMC samples of shape (samples, chains, L, L), the mean acceptance and the frozen step size
+    (adapted by dual averaging during thermalisation, then the median over chains)."""
+    k_init, k_therm, k_run = jax.random.split(key, 3)
+    kernel = HMC(action, 0.1, n_leapfrog)
+    x0 = 0.5 * jax.random.normal(k_init, (chains, L, L))
+    x, _, step_sizes = sample_chains(kernel, k_therm, x0, 1, n_therm=therm, adapt_step_size=True)
+    step_size = float(np.median(np.asarray(step_sizes)))
+    kernel = eqx.tree_at(lambda k: k.step_size, kernel, jnp.asarray(step_size, kernel.step_size.dtype))
+    x = x[:, -1]
+    n_chunks = min(5, samples)
+    per_chunk = -(-samples // n_chunks)
+    out, acceptance = [], []
+    with tqdm(total=per_chunk * n_chunks, desc="phi4-diffusion HMC", unit="sample", disable=not progress) as bar:
+        for i in range(n_chunks):
+            xs, info, _ = sample_chains(kernel, jax.random.fold_in(k_run, i), x, per_chunk, thin=thin)
+            x = xs[:, -1]
+            out.append(np.asarray(xs))
+            acceptance.append(check_acceptance(info, step_size))
+            bar.update(per_chunk)
+    samples_out = np.swapaxes(np.concatenate(out, axis=1), 0, 1)  # (sample, chain, L, L)
+    return samples_out, float(np.mean(acceptance)), step_size
+
+
+def train_score(data: np.ndarray, *, channels: tuple[int, ...], z2_odd: bool, sigma: float, steps: int,
+                batch_size: int, lr: float, key, checkpoint_dir=None, progress: bool = True):
+    """Train a `ScoreModel(LatticeUNet, VESong(sigma))` by denoising score matching on `data`
+    (n, L, L) with random translations and signs; returns (score, fit result)."""
+    k_net, k_fit = jax.random.split(key)
+    net = LatticeUNet(1, channels, z2_odd=z2_odd, key=k_net)
+    score = dd.ScoreModel(net, dd.VESong(sigma=sigma), sigma_data=float(np.std(data)))
+    data = jnp.asarray(data)
+    n = data.shape[0]
+
+    def batch_fn(k):
+        k_idx, k_aug = jax.random.split(k)
+        return symmetry_augment(k_aug, data[jax.random.randint(k_idx, (batch_size,), 0, n)])
+
+    schedule = optax.warmup_cosine_decay_schedule(0.0, lr, min(100, steps // 10 + 1), steps, lr / 20)
+    optimizer = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
+    log_every = max(1, min(100, steps // 10))
+    result = fit(lambda model, batch, k: dd.dsm_loss(model, batch, k), score, optimizer, batch_fn, steps=steps,
+                 key=k_fit, log_every=log_every, checkpoint_dir=checkpoint_dir,
+                 checkpoint_every=None if checkpoint_dir is None else log_every * max(1, 500 // log_every),
+                 progress=progress, desc="phi4-diffusion training")
+    return result.model, result
+
+
+def compare(report: Report, label: str, est: dict, reference: dict, names=tuple(OBSERVABLES)) -> dict[str, float]:
+    """Report `est` against `reference` (both from `phi4_observables`): value, error, the HMC value
+    as reference and the deviation in combined standard errors. Returns {name: deviation}."""
+    devs = {}
+    for name in names:
+        a, b = est[name], reference[name]
+        combined = math.hypot(a.error, b.error)
+        dev = abs(a.value - b.value) / combined if combined > 0 else math.inf
+        report.add(f"{name}_{label}", a.value, a.error, b.value)
+        if math.isfinite(dev):
+            report.add(f"{name}_{label}_dev_sigma", dev)
+        devs[name] = dev
+    return devs
+
+
+def _observables(x, action):
+    """`phi4_observables` with 20 jackknife blocks (fewer for tiny ensembles)."""
+    return phi4_observables(x, action, n_blocks=min(20, len(x)))
+
+
+def _draw(score, key, L, n, sampler, steps, rtol=1e-4, save_every=None, batch=512):
+    """dd.sample in batches of at most `batch` (memory) -> (samples (n, L, L) NumPy, info of the first batch)."""
+    parts, info0 = [], None
+    for i, start in enumerate(range(0, n, batch)):
+        m = min(batch, n - start)
+        x, info = dd.sample(score, jax.random.fold_in(key, i), (L, L), n_samples=m, sampler=sampler, steps=steps,
+                            rtol=rtol, atol=rtol, save_every=save_every if i == 0 else None)
+        parts.append(np.asarray(x))
+        info0 = info if info0 is None else info0
+    return np.concatenate(parts), info0
+
+
+def _converged_from(evals, ok):
+    """Fewest evaluations from which on every budget of the ladder agrees; None if the largest does not."""
+    best = None
+    for e, good in sorted(zip(evals, ok), reverse=True):
+        if not good:
+            break
+        best = e
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# The workflow
+# --------------------------------------------------------------------------------------------
+
+
+def _channels(config):
+    return tuple(config["width"] * 2**i for i in range(config["levels"]))
+
+
+def run(config: dict[str, Any], report: Report) -> None:
+    L, key = config["L"], jax.random.PRNGKey(config["seed"])
+    k_hmc, k_train, k_sample, k_mh, k_lik, k_traj, k_cost = jax.random.split(key, 7)
+    action = Phi4Action(kappa=config["kappa"], lam=config["lam"])
+
+    # 1. HMC ensemble
+    hmc, acceptance, step_size = hmc_ensemble(action, L, chains=config["chains"], samples=config["samples"],
+                                              therm=config["therm"], thin=config["thin"],
+                                              n_leapfrog=config["n_leapfrog"], key=k_hmc)
+    report.add("hmc_acceptance", acceptance)
+    report.add("hmc_step_size", step_size)
+    obs_hmc = _observables(hmc, action)
+    for name in OBSERVABLES:
+        report.add(f"{name}_hmc", obs_hmc[name].value, obs_hmc[name].error)
+
+    # 2. training
+    data = hmc.reshape(-1, L, L)
+    score, result = train_score(data, channels=_channels(config), z2_odd=config["z2_odd"], sigma=config["sigma"],
+                                steps=config["train_steps"], batch_size=config["batch"], lr=config["lr"],
+                                key=k_train, checkpoint_dir=report.out_dir / "checkpoints")
+    tail = result.losses[-max(1, len(result.losses) // 10):]
+    report.add("final_loss", np.mean(tail), np.std(tail) / math.sqrt(len(tail)))
+
+    # 3. samples with the chosen sampler against HMC
+    gen, info = _draw(score, k_sample, L, config["n_gen"], config["sampler"], config["steps"],
+                      rtol=config["ode_rtol"], save_every=max(1, config["steps"] // 10))
+    report.add("score_evals_per_sample", info.n_score_evals)
+    obs_gen = _observables(gen, action)
+    compare(report, "gen", obs_gen, obs_hmc)
+
+    # 4. Metropolis correction of PF-ODE proposals
+    proposals, ode_info = _draw(score, k_mh, L, config["n_mh"], "ode", config["steps"], rtol=config["ode_rtol"])
+    logq, lik = dd.log_likelihood(score, jnp.asarray(proposals), key=k_lik,
+                                  n_probes=config["probes"] or None, rtol=config["ode_rtol"], atol=config["ode_rtol"])
+    logp = -jax.vmap(action)(jnp.asarray(proposals))
+    chain, mh_acceptance = dd.metropolis_correct(k_mh, jnp.asarray(proposals), logq, logp)
+    chain = np.asarray(chain)
+    report.add("mh_acceptance", mh_acceptance)
+    report.add("mh_score_evals_per_sample", ode_info.n_score_evals + lik.n_score_evals)
+    n_distinct = len(np.unique(chain.reshape(len(chain), -1), axis=0))
+    report.add("mh_distinct_states", n_distinct)
+    obs_mh = _observables(chain, action)
+    if n_distinct >= 3:  # a chain stuck on one or two states has no error estimate: report none
+        compare(report, "mh", obs_mh, obs_hmc)
+
+    # 5. figures
+    _figures(report, action, hmc, gen, chain, obs_hmc, obs_gen, obs_mh, config)
+    _trajectories(report, action, score, info, k_traj, config)
+
+    # 6. quality per cost
+    if config["cost_study"]:
+        _cost_study(report, score, action, obs_hmc, k_cost, config)
+
+
+def _figures(report, action, hmc, gen, chain, obs_hmc, obs_gen, obs_mh, config):
+    sampler = config["sampler"]
+    m = {"HMC": np.asarray(hmc).mean(axis=(-2, -1)).ravel(), f"diffusion ({sampler})": gen.mean(axis=(-2, -1)),
+         "diffusion + Metropolis": chain.mean(axis=(-2, -1))}
+    s_of = jax.jit(jax.vmap(action))
+    s = {k: np.asarray(s_of(jnp.asarray(v.reshape(-1, config["L"], config["L"])))) / config["L"] ** 2
+         for k, v in (("HMC", hmc), (f"diffusion ({sampler})", gen), ("diffusion + Metropolis", chain))}
+    for name, values, label in (("magnetisation_histogram", m, "M"), ("action_histogram", s, "S / V")):
+        with report.figure(name) as (fig, ax):
+            lo = min(v.min() for v in values.values())
+            hi = max(v.max() for v in values.values())
+            bins = np.linspace(lo, hi, 50)
+            for (k, v), style in zip(values.items(), ("-", "--", ":")):
+                ax.hist(v, bins=bins, density=True, histtype="step", ls=style, lw=1.5, label=k)
+            ax.set(xlabel=label, ylabel="density",
+                   title=rf"$\phi^4$, L={config['L']}, $\kappa$={config['kappa']}, $\lambda$={config['lam']}")
+            ax.legend()
+    with report.figure("two_point") as (fig, ax):
+        t = np.arange(config["L"])
+        for (k, obs), marker in zip((("HMC", obs_hmc), (f"diffusion ({sampler})", obs_gen),
+                                     ("diffusion + Metropolis", obs_mh)), "osd"):
+            ax.errorbar(t, obs["G"].value, obs["G"].error, fmt=marker, ms=4, capsize=2, label=k, alpha=0.8)
+        ax.set(yscale="log", xlabel="t", ylabel=r"$G_c(t)$", title="connected two-point function")
+        ax.legend()
+
+
+def _trajectories(report, action, score, info, key, config):
+    """Reverse diffusion of one configuration (from the saved trajectory) beside Langevin dynamics
+    d phi = -dS/dphi dtau + sqrt(2) dW from a random start."""
+    times, states = info.trajectory
+    states = np.asarray(states)[:, 0]  # (n_saved, L, L): the first sample
+    n_show = 6
+    idx = np.linspace(0, len(times) - 1, n_show).round().astype(int)
+    L = config["L"]
+    dt, n_lang = 0.01, 200
+    x0 = jax.random.normal(key, (L, L))
+    lang = np.asarray(langevin_chain(action, x0, jax.random.fold_in(key, 1), dt=dt, n_samples=n_lang, thin=5))
+    lidx = np.concatenate([[0], np.linspace(0, n_lang - 1, n_show - 1).round().astype(int)])
+    lang_states = np.concatenate([np.asarray(x0)[None], lang])[np.concatenate([[0], lidx[1:] + 1])]
+    lang_times = np.concatenate([[0.0], (lidx[1:] + 1) * 5 * dt])
+    vmax = float(np.percentile(np.abs(np.concatenate([states[idx[-1]].ravel(), lang_states[-1].ravel()])), 99))
+    with report.figure("trajectories", nrows=2, ncols=n_show, figsize=(2.0 * n_show, 4.6)) as (fig, axes):
+        for j in range(n_show):
+            a = axes[0, j]
+            a.imshow(states[idx[j]], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            a.set_title(f"t={times[idx[j]]:.3g}\nM={states[idx[j]].mean():.2f}", fontsize=8)
+            b = axes[1, j]
+            b.imshow(lang_states[j], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            b.set_title(rf"$\tau$={lang_times[j]:.3g}" + f"\nM={lang_states[j].mean():.2f}", fontsize=8)
+            a.set_xticks([]), a.set_yticks([]), b.set_xticks([]), b.set_yticks([])
+        axes[0, 0].set_ylabel("reverse diffusion")
+        axes[1, 0].set_ylabel("Langevin")
+        fig.suptitle("reverse diffusion (learned score, t: 1 -> 0) vs stochastic quantisation (exact drift)",
+                     fontsize=9)
+    with report.figure("trajectory_magnetisation", ncols=2, figsize=(9, 3.5)) as (fig, axes):
+        axes[0].plot(times, np.asarray(states).mean(axis=(-2, -1)), "o-", ms=3)
+        axes[0].set(xlabel="diffusion time t", ylabel="M", title="reverse process (t decreasing)")
+        axes[0].invert_xaxis()
+        axes[1].plot(np.arange(1, n_lang + 1) * 5 * dt, lang.mean(axis=(-2, -1)), lw=1)
+        axes[1].set(xlabel=r"Langevin time $\tau$", ylabel="M", title="Langevin (stochastic quantisation)")
+
+
+def _cost_study(report, score, action, obs_hmc, key, config):
+    L, n = config["L"], config["n_cost"]
+    ladders = {
+        "em": [("em", int(s), None) for s in config["em_ladder"].split(",")],
+        "heun": [("heun", int(s), None) for s in config["heun_ladder"].split(",")],
+        "ode": [("ode", config["steps"], float(r)) for r in config["ode_ladder"].split(",")],
+    }
+    budget = sum(len(v) for v in ladders.values())
+    rows = {}
+    with tqdm(total=budget, desc="phi4-diffusion cost study", disable=False) as bar:
+        for family, ladder in ladders.items():
+            rows[family] = []
+            for i, (sampler, steps, rtol) in enumerate(ladder):
+                x, info = _draw(score, jax.random.fold_in(key, 100 * len(rows) + i), L, n, sampler, steps,
+                                rtol=rtol or 1e-4)
+                obs = _observables(x, action)
+                dev = max(abs(obs[k].value - obs_hmc[k].value) / math.hypot(obs[k].error, obs_hmc[k].error)
+                          for k in ("abs_M", "chi2"))
+                rows[family].append((info.n_score_evals, dev, obs))
+                bar.update(1)
+    agree = config["agree_sigma"]
+    first = {}
+    for family, entries in rows.items():
+        evals = [e for e, _, _ in entries]
+        first[family] = _converged_from(evals, [d <= agree for _, d, _ in entries])
+        for e, d, _ in entries:
+            report.add(f"cost_{family}_{int(round(e))}_dev_sigma", d)
+        if first[family] is not None:
+            report.add(f"cost_{family}_evals_to_agree", first[family])
+    deterministic = [first[f] for f in ("heun", "ode") if first[f] is not None]
+    if first["em"] is not None and deterministic:
+        report.add("cost_ratio_deterministic_over_em", min(deterministic) / first["em"])
+    with report.figure("quality_per_cost") as (fig, ax):
+        for (family, entries), marker in zip(rows.items(), "osd"):
+            ax.plot([e for e, _, _ in entries], [d for _, d, _ in entries], marker + "-", label=family)
+        ax.axhline(agree, color="k", lw=0.8, ls="--", label=f"{agree} sigma")
+        ax.set(xscale="log", yscale="log", xlabel="score evaluations per sample",
+               ylabel=r"max deviation of $\langle|M|\rangle$, $\chi_2$ from HMC [sigma]",
+               title="quality per cost")
+        ax.legend()
+
+
+def _ladder(text: str) -> str | None:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        return "must be a comma-separated list of positive integers"
+    return None if values and all(v > 0 for v in values) else "must be a comma-separated list of positive integers"
+
+
+def _float_ladder(text: str) -> str | None:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        return "must be a comma-separated list of positive numbers"
+    return None if values and all(v > 0 for v in values) else "must be a comma-separated list of positive numbers"
+
+
+def _check(config: dict[str, Any]) -> str | None:
+    factor = 2 ** (config["levels"] - 1)
+    if config["L"] % factor:
+        return f"--L={config['L']} must be divisible by the pooling factor 2**(levels-1) = {factor}"
+    if config["steps"] % 10 and config["steps"] >= 10:
+        return f"--steps={config['steps']} must be a multiple of 10 (the trajectory is saved every steps/10)"
+    if config["n_mh"] < 2:
+        return f"--n-mh={config['n_mh']} must be >= 2"
+    return None
+
+
+WORKFLOW = register(
+    Workflow(
+        name="phi4-diffusion",
+        description="diffusion model of 2D phi^4 trained on HMC: observables against HMC, Metropolis "
+        "correction, Langevin view, quality per cost of the samplers",
+        run=run,
+        check=_check,
+        params=(
+            Param("L", 16, "lattice size L (L x L)", quick=8, check=lambda v: None if v >= 2 else "must be >= 2"),
+            Param("kappa", 0.27, "hopping parameter (0.21 symmetric, 0.5 broken at L=32)", check=nonnegative),
+            Param("lam", 0.022, "quartic coupling lambda", check=nonnegative),
+            Param("chains", 16, "HMC chains", quick=8, check=positive),
+            Param("samples", 1000, "HMC samples per chain", quick=250, check=lambda v: None if v >= 20 else "must be >= 20"),
+            Param("therm", 300, "HMC thermalisation trajectories (step size adapts)", quick=100, check=positive),
+            Param("thin", 2, "HMC trajectories per kept sample", quick=1, check=positive),
+            Param("n_leapfrog", 10, "leapfrog steps per trajectory", check=positive),
+            Param("width", 16, "U-Net channels at the finest level", quick=8, check=positive),
+            Param("levels", 2, "U-Net levels (pooling factor 2**(levels-1))", check=positive),
+            Param("z2_odd", True, "antisymmetrise the network: score exactly odd under phi -> -phi"),
+            Param("sigma", 25.0, "VE SDE sigma (dx = sigma^t dW)", check=lambda v: None if v > 1 else "must be > 1"),
+            Param("train_steps", 4000, "training steps", quick=1500, check=positive),
+            Param("batch", 64, "training batch size", check=positive),
+            Param("lr", 2e-3, "peak learning rate (warmup + cosine decay)", check=positive),
+            Param("sampler", "em", "sampler of the main comparison", choices=SAMPLER_CHOICES),
+            Param("steps", 500, "steps of the fixed-step samplers (multiple of 10)", quick=100, check=positive),
+            Param("ode_rtol", 1e-4, "rtol = atol of the PF-ODE sampler and the likelihood", quick=1e-3,
+                  check=positive),
+            Param("n_gen", 1024, "generated samples of the main comparison", quick=256, check=positive),
+            Param("n_mh", 512, "PF-ODE proposals of the Metropolis correction", quick=48),
+            Param("probes", 0, "Hutchinson probes of the likelihood (0: exact divergence)", check=nonnegative),
+            Param("cost_study", True, "compare EM, Heun and PF-ODE at increasing numbers of score evaluations",
+                  quick=False),
+            Param("n_cost", 1024, "samples per point of the cost study", quick=256, check=positive),
+            Param("em_ladder", "25,50,100,200,400,800", "Euler-Maruyama steps of the cost study", quick="25,100,400",
+                  check=_ladder),
+            Param("heun_ladder", "5,10,20,40", "Heun steps of the cost study (2 evaluations each)", quick="5,10,20",
+                  check=_ladder),
+            Param("ode_ladder", "1e-2,1e-3,1e-4", "PF-ODE tolerances (rtol = atol) of the cost study",
+                  check=_float_ladder),
+            Param("agree_sigma", 2.0, "agreement threshold of the cost study (combined standard errors)",
+                  check=positive),
+        ),
+    )
+)
