@@ -1,0 +1,52 @@
+"""local-sgd end to end (smaller than --quick): local SGD wins without second-order heterogeneity
+(by about K), loses with it, and the measured slopes follow the worst-case rates."""
+
+import json
+
+import pytest
+
+from dphys.cli import main
+from dphys.workflows import get_workflow
+
+OVERRIDES = ["--machines", "4", "--dim", "40", "--rounds", "32", "--local-steps", "8", "--step-grid", "8",
+             "--seeds", "3"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("local-sgd")
+    assert main(["run", "local-sgd", "--out", str(out), "--seed", "1", *OVERRIDES]) == 0
+    return out, json.loads((out / "report.json").read_text())["metrics"]
+
+
+def test_local_sgd_wins_without_and_loses_with_hessian_heterogeneity(report):
+    _, m = report
+    assert m["local_wins_gain"]["value"] > 4.0  # tau = 0: gradient descent with K R steps, K = 8
+    assert m["local_loses_gain"]["value"] < 1.0  # zeta, tau > 0: biased local drift
+    for tag in ("z0_t0_K8", "z1_t0_K8", "z0_t0.5_K8"):  # no first- AND second-order heterogeneity
+        assert m[f"gain_local_vs_minibatch_{tag}"]["value"] > 4.0, tag
+    assert m["winner_z1_t0.5_K8"]["value"] != 1  # local SGD is not the winner there
+
+
+def test_slopes_against_theoretical_rates(report):
+    _, m = report
+    assert m["slope_minibatch"]["reference"] == -1.0
+    assert abs(m["slope_minibatch"]["value"] + 1.0) < 0.15
+    assert abs(m["slope_local_homogeneous"]["value"] + 1.0) < 0.15
+    assert m["slope_accelerated"]["value"] < -1.5  # reference -2
+    assert m["slope_local_heterogeneous"]["value"] > m["slope_minibatch"]["value"] + 0.1  # flattens
+    for alg in ("minibatch", "local", "accelerated"):
+        assert m[f"noise_subopt_{alg}"]["error"] > 0
+
+
+def test_figures_written_and_bad_input(report):
+    out, _ = report
+    for name in ("suboptimality_vs_rounds", "noisy_regime", "gain_vs_K"):
+        assert (out / f"{name}.png").stat().st_size > 1000
+    wf = get_workflow("local-sgd")
+    with pytest.raises(ValueError, match="--local-steps='0,4'"):
+        wf.config(local_steps="0,4")
+    with pytest.raises(ValueError, match="--tau=1.2"):
+        wf.config(tau=1.2)
+    with pytest.raises(ValueError, match="--rounds=0"):
+        wf.config(rounds=0)
