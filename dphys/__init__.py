@@ -3,13 +3,15 @@
 Physics as pure functions of PyTrees, composed with equinox networks: SDE/ODE integration
 (`integrate_sde`, `integrate_ode`), Monte Carlo statistics (`dphys.stats`), a training loop with
 checkpoints (`fit`), lattice field theory (`dphys.lattice`), two-body scattering
-(`dphys.scattering`), femtoscopy (`dphys.femto`), HAL QCD potentials (`dphys.halqcd`), score-based diffusion (`dphys.diffusion`) with score networks (`dphys.nn`), distributed optimisation (`dphys.distributed`), and
+(`dphys.scattering`), femtoscopy (`dphys.femto`), HAL QCD potentials (`dphys.halqcd`), score-based diffusion (`dphys.diffusion`) with score networks (`dphys.nn`), distributed optimisation (`dphys.distributed`), autoregressive
+networks (`dphys.autoregressive`), and
 workflows that reproduce scientific results (`dphys.workflows`, the
 `dphys` command line).
 """
 
 __version__ = "0.1.0"
 
+from dphys import autoregressive as autoregressive
 from dphys import constants as constants
 from dphys import diffusion as diffusion
 from dphys import distributed as distributed

@@ -1,0 +1,207 @@
+r"""`can-thermal`: a temperature-conditioned continuous-mixture autoregressive network (CAN) of the
+0+1D double well, trained on the lowest and highest temperature, evaluated in between.
+
+1. HMC ensembles of $S = \sum_i[(x_{i+1}-x_i)^2/2a + a\lambda(x_i^2-\eta^2)^2]$ on $N$ periodic
+   sites at temperatures $T = 1/(Na)$ spaced geometrically from `T_low` to `T_high` (fixed $N$,
+   varying $a$); half the chains start in each well. Defaults ($N = 32$, $\lambda = \eta = 1$,
+   $T = 1/16 \dots 1/8$): paths at the lowest $T$ carry several kinks.
+2. One `dphys.autoregressive.CANetwork` conditioned on $\log T$ (output affine in it) trained by
+   maximum likelihood on the first 3/4 of the chains of the two end temperatures only.
+3. At every temperature, on the held-out chains (the last 1/4): the effective action
+   $S_\theta = -\log p_\theta - \log Z_\text{est}$ (constant fitted on half of them) against $S$,
+   `rel_rms_T*` $= \mathrm{RMS}(S_\theta - S)/\mathrm{std}(S)$; $\langle x^2\rangle$, the kink
+   number and the gap (correlator plateau $N/8 \dots N/4$; omitted where the effective mass is
+   undefined) from raw network samples, from the independence-Metropolis chain with the
+   network as proposal (exact), from HMC, against the exact transfer matrix; $\log Z$ by
+   importance sampling against the transfer matrix, and the free-energy difference
+   $\Delta(F/T) = -\Delta\log Z$ between neighbouring temperatures.
+
+Figures: true vs estimated action per temperature, kink-number histograms, sample paths.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import dphys.autoregressive as da
+from dphys.lattice.exact import double_well_exact
+from dphys.lattice.hmc import HMC, check_acceptance, sample_chains
+from dphys.lattice.quantum import DoubleWellAction, count_kinks, qm_observables
+from dphys.report import Report
+from dphys.stats import binned_mean
+from dphys.workflows import Param, Workflow, positive, register
+
+
+def temperatures(config: dict[str, Any]) -> np.ndarray:
+    """The temperatures of the run, ascending: geometric from T_low to T_high."""
+    return np.geomspace(config["T_low"], config["T_high"], config["n_temps"])
+
+
+def hmc_ensemble(action: DoubleWellAction, n_sites: int, eta: float, chains: int, samples: int, therm: int,
+                 key) -> tuple[np.ndarray, float]:
+    """HMC paths of shape (chain, sample, N) (half the chains start at +eta, half at -eta) and
+    the mean acceptance; step size adapted in thermalisation, then frozen at the median."""
+    x0 = jnp.concatenate([jnp.full((chains // 2, n_sites), eta), jnp.full((chains - chains // 2, n_sites), -eta)])
+    kernel = HMC(action, 0.1, 10)
+    k1, k2 = jax.random.split(key)
+    x, _, steps = sample_chains(kernel, k1, x0, 1, n_therm=therm, adapt_step_size=True)
+    kernel = eqx.tree_at(lambda k: k.step_size, kernel, jnp.asarray(float(np.median(np.asarray(steps)))))
+    xs, infos, _ = sample_chains(kernel, k2, x[:, -1], samples, thin=2)
+    return np.asarray(xs), check_acceptance(infos, kernel.step_size)
+
+
+def exact_log_z(a: float, lam: float, eta: float, n_sites: int) -> float:
+    r"""$\log\int\prod_i dx_i\, e^{-S}$ from the transfer matrix: $\log\sum_n\lambda_n^N + (N/2)\log(2\pi a)$."""
+    for n_levels in (60, 40, 20, 10):  # as many levels as the grid resolves (coarse a: fewer)
+        try:
+            e = np.asarray(double_well_exact(a, lam, eta, n_sites, n_levels=n_levels)["energies"])
+            break
+        except ValueError:
+            continue
+    if np.exp(-n_sites * a * (e[-1] - e[0])) > 1e-10:
+        raise ValueError(f"exact_log_z: {len(e)} levels do not converge the sum at T = {1 / (n_sites * a):.4g}")
+    return float(-n_sites * a * e[0] + np.log(np.sum(np.exp(-n_sites * a * (e - e[0])))) + n_sites / 2 * np.log(2 * np.pi * a))
+
+
+def _kinks(x: np.ndarray, eta: float) -> np.ndarray:
+    return np.asarray(jax.vmap(lambda p: count_kinks(p, eta / 2))(jnp.asarray(x)))
+
+
+def run(config: dict[str, Any], report: Report) -> None:
+    n, lam, eta = config["n_sites"], config["lam"], config["eta"]
+    temps = temperatures(config)
+    spacings = 1 / (n * temps)
+    key = jax.random.PRNGKey(config["seed"])
+    k_hmc, k_init, k_train, k_eval = jax.random.split(key, 4)
+    n_train_chains = max(1, (3 * config["chains"]) // 4)
+
+    ensembles, actions = {}, {}
+    for i, (t, a) in enumerate(zip(temps, spacings)):
+        actions[i] = DoubleWellAction(a=float(a), lam=lam, eta=eta)
+        xs, acc = hmc_ensemble(actions[i], n, eta, config["chains"], config["samples"], config["therm"],
+                               jax.random.fold_in(k_hmc, i))
+        ensembles[i] = xs
+        report.add(f"hmc_acceptance_T{i}", acc)
+    ends = (0, len(temps) - 1)
+    x_train = np.concatenate([ensembles[i][:n_train_chains].reshape(-1, n) for i in ends])
+    c_train = np.concatenate([np.full(n_train_chains * config["samples"], math.log(temps[i])) for i in ends])
+
+    net = da.CANetwork((n,), k_init, n_components=config["n_components"], n_hidden=config["n_hidden"],
+                       depth=config["depth"], cond_range=(math.log(temps[0]), math.log(temps[-1])))
+    result = da.train_ml(net, x_train, c_train, steps=config["steps"], key=k_train, batch_size=config["batch_size"],
+                         learning_rate=config["learning_rate"], checkpoint_dir=report.out_dir / "checkpoints")
+    net = result.model
+    report.add("final_nll", float(np.mean(result.losses[-max(1, len(result.losses) // 10):])), unit="nats")
+
+    scatter, kink_hist, paths, log_zs = [], [], [], []
+    for i, (t, a) in enumerate(zip(temps, spacings)):
+        tag = f"T{i}"
+        c = math.log(t)
+        action = actions[i]
+        exact = double_well_exact(float(a), lam, eta, n)
+        report.add(f"temperature_{tag}", t)
+        report.add(f"trained_{tag}", float(i in ends))
+        held = ensembles[i][n_train_chains:]  # (chains, samples, N)
+        x_held = held.reshape(-1, n)
+        err = da.action_error(net, x_held, action, c)
+        report.add(f"rel_rms_{tag}", err["rel_rms"])
+        scatter.append((t, err["S"], err["S_theta"], err["rel_rms"], i in ends))
+
+        obs_hmc = qm_observables(np.swapaxes(ensembles[i], 0, 1), float(a), kink_threshold=eta / 2)
+        report.add(f"x2_hmc_{tag}", obs_hmc["x2"].value, obs_hmc["x2"].error, exact["x2"])
+        k_i = jax.random.fold_in(k_eval, i)
+        chain, acc, proposals = da.independence_metropolis(net, k_i, config["n_gen"], action, c)
+        proposals, chain = np.asarray(proposals), np.asarray(chain)
+        x2_raw = binned_mean(np.mean(proposals**2, axis=1), 1)
+        report.add(f"x2_network_{tag}", x2_raw.value, x2_raw.error, exact["x2"])
+        obs_im = qm_observables(chain, float(a), kink_threshold=eta / 2)
+        report.add(f"x2_metropolis_{tag}", obs_im["x2"].value, obs_im["x2"].error, exact["x2"])
+        obs_raw = qm_observables(proposals, float(a), kink_threshold=eta / 2)
+        for name, obs in ((f"gap_network_{tag}", obs_raw), (f"gap_metropolis_{tag}", obs_im),
+                          (f"gap_hmc_{tag}", obs_hmc)):
+            if np.isfinite(obs["gap"].value) and np.isfinite(obs["gap"].error):  # noisy correlators: skip
+                report.add(name, obs["gap"].value, obs["gap"].error, exact["gap"])
+        report.add(f"acceptance_{tag}", acc)
+        kinks_net, kinks_hmc = _kinks(proposals, eta), _kinks(x_held, eta)
+        report.add(f"kinks_network_{tag}", kinks_net.mean(), kinks_net.std(ddof=1) / math.sqrt(len(kinks_net)))
+        report.add(f"kinks_hmc_{tag}", obs_hmc["kinks"].value, obs_hmc["kinks"].error)
+        kink_hist.append((t, kinks_net, kinks_hmc))
+        paths.append((t, proposals[:3]))
+        log_z, log_z_err = da.log_partition(net, jax.random.fold_in(k_i, 1), config["n_gen"], action, c)
+        log_z_exact = exact_log_z(float(a), lam, eta, n)
+        report.add(f"log_z_{tag}", log_z, log_z_err, log_z_exact)
+        log_zs.append((log_z, log_z_err, log_z_exact))
+    for i in range(len(temps) - 1):
+        (z0, e0, x0), (z1, e1, x1) = log_zs[i], log_zs[i + 1]
+        report.add(f"delta_log_z_T{i}_T{i + 1}", z1 - z0, math.hypot(e0, e1), x1 - x0)
+
+    m = len(temps)
+    with report.figure("action_scatter", ncols=m, figsize=(3.2 * m, 3.2)) as (fig, axes):
+        for ax, (t, s, s_theta, r, trained) in zip(np.atleast_1d(axes), scatter):
+            ax.plot(s, s_theta, ".", ms=2)
+            lims = [min(s.min(), s_theta.min()), max(s.max(), s_theta.max())]
+            ax.plot(lims, lims, "k-", lw=0.7)
+            ax.set(xlabel="S (true)", ylabel=r"$S_\theta$ (network)",
+                   title=f"T={t:.3g} ({'trained' if trained else 'unseen'})\nrel RMS {r:.3f}")
+    with report.figure("kink_histograms", ncols=m, figsize=(3.2 * m, 3.0)) as (fig, axes):
+        for ax, (t, kn, kh) in zip(np.atleast_1d(axes), kink_hist):
+            bins = np.arange(0, max(kn.max(), kh.max()) + 3, 2) - 1
+            ax.hist(kh, bins=bins, density=True, alpha=0.5, label="HMC")
+            ax.hist(kn, bins=bins, density=True, histtype="step", lw=1.5, label="network")
+            ax.set(xlabel="kinks + anti-kinks", title=f"T={t:.3g}")
+            ax.legend()
+    with report.figure("sample_paths", nrows=m, figsize=(6, 1.8 * m), squeeze=False) as (fig, axes):
+        for ax, (t, xs) in zip(axes[:, 0], paths):
+            for p in xs:
+                ax.plot(p, lw=1)
+            ax.axhline(eta, color="k", lw=0.4)
+            ax.axhline(-eta, color="k", lw=0.4)
+            ax.set(ylabel="x", title=f"network samples, T={t:.3g}")
+        axes[-1, 0].set(xlabel=r"$\tau/a$")
+
+
+def _check(config: dict[str, Any]) -> str | None:
+    if not config["T_low"] < config["T_high"]:
+        return f"T_low={config['T_low']} must be below T_high={config['T_high']}"
+    if config["chains"] < 4:
+        return f"chains={config['chains']}: needs >= 4 (3/4 train, 1/4 held out)"
+    return None
+
+
+def _at_least(k: int):
+    return lambda v: None if v >= k else f"must be >= {k}"
+
+
+WORKFLOW = register(
+    Workflow(
+        name="can-thermal",
+        description="temperature-conditioned autoregressive network of the 0+1D double well: effective "
+        "action at unseen temperatures, independence Metropolis, free energies",
+        run=run,
+        check=_check,
+        params=(
+            Param("n_sites", 32, "imaginary-time sites N (T = 1/(N a))", check=_at_least(4)),
+            Param("T_low", 1 / 16, "lowest temperature (trained)", check=positive),
+            Param("T_high", 1 / 8, "highest temperature (trained)", check=positive),
+            Param("n_temps", 3, "temperatures, geometric from T_low to T_high", check=_at_least(2)),
+            Param("lam", 1.0, "lambda in a lambda (x^2 - eta^2)^2", check=positive),
+            Param("eta", 1.0, "wells at +-eta", check=positive),
+            Param("chains", 32, "HMC chains per temperature (3/4 train, 1/4 held out)", quick=16, check=_at_least(4)),
+            Param("samples", 300, "kept HMC samples per chain (2 trajectories apart)", quick=200, check=_at_least(20)),
+            Param("therm", 100, "HMC thermalisation trajectories", quick=50, check=positive),
+            Param("n_components", 2, "mixture components K", check=positive),
+            Param("n_hidden", 24, "channels of the causal convolutions", quick=16, check=positive),
+            Param("depth", 3, "causal convolution layers (dilations 1, 2, 4, ...)", check=positive),
+            Param("steps", 4000, "maximum-likelihood training steps", quick=1500, check=positive),
+            Param("batch_size", 512, "training batch", quick=256, check=positive),
+            Param("learning_rate", 3e-3, "Adam learning rate (cosine decay)", check=positive),
+            Param("n_gen", 2000, "network samples per temperature", quick=500, check=_at_least(40)),
+        ),
+    )
+)

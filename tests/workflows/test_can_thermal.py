@@ -1,0 +1,38 @@
+"""can-thermal end to end, smaller than --quick: HMC ensembles, conditioned CAN, exact references."""
+
+import json
+
+import pytest
+
+from dphys.cli import main
+from dphys.workflows import get_workflow
+
+SMALL = ["--n-sites", "16", "--chains", "8", "--samples", "100", "--therm", "30", "--steps", "300",
+         "--n-hidden", "8", "--n-gen", "300", "--batch-size", "128"]
+
+
+def test_can_thermal_small_run(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "can-thermal", "--quick", "--out", str(out), *SMALL]) == 0
+    metrics = json.loads((out / "report.json").read_text())["metrics"]
+    for i in range(3):
+        # the network is a useful action estimate at every temperature, unseen T1 included
+        assert 0 < metrics[f"rel_rms_T{i}"]["value"] < 0.6, metrics[f"rel_rms_T{i}"]
+        for name in (f"x2_hmc_T{i}", f"x2_metropolis_T{i}"):
+            m = metrics[name]
+            assert m["error"] > 0 and abs(m["value"] - m["reference"]) < 4 * m["error"], (name, m)
+        assert 0.05 < metrics[f"acceptance_T{i}"]["value"] <= 1
+        m = metrics[f"log_z_T{i}"]
+        assert abs(m["value"] - m["reference"]) < 4 * m["error"] + 0.05, m
+    assert metrics["trained_T0"]["value"] == 1 and metrics["trained_T1"]["value"] == 0
+    assert metrics["kinks_hmc_T0"]["value"] > metrics["kinks_hmc_T2"]["value"]  # more kinks at low T
+    for fig in ("action_scatter", "kink_histograms", "sample_paths"):
+        assert (out / f"{fig}.png").exists()
+
+
+@pytest.mark.parametrize("overrides,match", [({"T_low": 0.0}, "T.low"), ({"T_low": -1.0}, "T.low"),
+                                             ({"n_sites": 0}, "n.sites"), ({"n_components": 0}, "n.components"),
+                                             ({"T_low": 0.2, "T_high": 0.1}, "T.low"), ({"lam": -1.0}, "lam")])
+def test_bad_parameters_raise(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        get_workflow("can-thermal").config(quick=True, **overrides)
