@@ -113,6 +113,7 @@ def test_parse_orders():
         parse_orders("17")
 
 
+@pytest.mark.slow
 def test_gaussian_chain_vector_state_reproduces_neighbour_correlations(tmp_path):
     """The state is a vector of 2N = 8 numbers: the learned distribution couples neighbouring sites
     as the exact CL covariance of the whole state (Lyapunov equation) says."""
