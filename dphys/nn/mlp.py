@@ -27,7 +27,7 @@ class AbstractScoreNet(eqx.Module):
 
     @abc.abstractmethod
     def __call__(self, x: Float[Array, "..."], noise_level: Float[ArrayLike, ""]) -> Float[Array, "..."]:
-        raise NotImplementedError
+        """The network's output for one sample `x` at the scalar `noise_level`, shaped like `x`."""
 
 
 def check_noise_level(name: str, noise_level: ArrayLike) -> Array:
