@@ -44,6 +44,8 @@ import jax.tree_util as jtu
 import numpy as np
 from jaxtyping import Array, ArrayLike, PRNGKeyArray, PyTree
 
+from dphys._checks import positive_number
+
 __all__ = ["ODE_SOLVERS", "SDE_SOLVERS", "integrate_ode", "integrate_sde", "time_grid"]
 
 VectorField = Callable[[Any, PyTree, Any], PyTree]
@@ -194,14 +196,7 @@ def _check_finite_state(name: str, x0: PyTree) -> PyTree:
     return eqx.error_if(x0, ~finite, f"{name}: the initial state x0 is not finite")
 
 
-def _check_positive(name: str, what: str, value: Any) -> float:
-    try:
-        value = float(value)
-    except (TypeError, jax.errors.ConcretizationTypeError):
-        raise ValueError(f"{name}: {what} must be a concrete positive number, got {value!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}: {what} must be a finite number > 0, got {value}")
-    return value
+_check_positive = positive_number
 
 
 def _raise_on_failure(name: str, solver: str, sol: dfx.Solution, max_steps: int | None) -> PyTree:

@@ -27,17 +27,12 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
+from dphys._checks import positive_number
+
 __all__ = ["AbstractProcess", "VESong", "VEGeometric", "VP", "EDM"]
 
 
-def _positive(cls: str, name: str, value) -> float:
-    try:
-        value = float(value)
-    except (TypeError, jax.errors.ConcretizationTypeError):
-        raise ValueError(f"{cls}: {name} must be a concrete number > 0, got {value!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{cls}: {name} must be a finite number > 0, got {value}")
-    return value
+_positive = positive_number
 
 
 def _ordered(cls: str, lo_name: str, lo: float, hi_name: str, hi: float) -> None:

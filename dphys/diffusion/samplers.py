@@ -34,7 +34,6 @@ States may be arrays or PyTrees; the batch is a leading axis of every leaf and t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -46,6 +45,7 @@ import jax.tree_util as jtu
 import numpy as np
 from jaxtyping import Array, PRNGKeyArray, PyTree
 
+from dphys._checks import positive_number
 from dphys.diffusion.processes import AbstractProcess
 from dphys.diffusion.score import check_score, get_process
 from dphys.sde import integrate_sde
@@ -88,14 +88,7 @@ def _positive_int(name: str, what: str, value: Any) -> int:
     return int(value)
 
 
-def _positive_float(name: str, what: str, value: Any) -> float:
-    try:
-        value = float(value)
-    except (TypeError, jax.errors.ConcretizationTypeError):
-        raise ValueError(f"{name}: {what} must be a concrete number > 0, got {value!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}: {what} must be a finite number > 0, got {value}")
-    return value
+_positive_float = positive_number
 
 
 def _state_struct(name: str, shape: Any) -> PyTree:
