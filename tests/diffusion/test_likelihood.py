@@ -28,6 +28,9 @@ def test_gaussian_log_likelihood_is_exact(process):
         ratio = np.sqrt(float(score.variance(process.t_max) / score.variance(process.t_min)))
         np.testing.assert_allclose(np.asarray(info.x_T), np.asarray(x) * ratio, rtol=1e-6)
         assert info.n_jvps == info.n_score_evals * 3
+        # solved in batches of 4 (the last one partial): the same per-state solves
+        logp_b, _ = dd.log_likelihood(score, x, rtol=1e-9, atol=1e-9, batch_size=4)
+        np.testing.assert_allclose(np.asarray(logp_b), np.asarray(logp), rtol=0, atol=1e-12)
 
 
 class CorrelatedGaussianScore(eqx.Module):
@@ -92,6 +95,7 @@ def test_hutchinson_is_unbiased_and_its_variance_falls_as_one_over_n_probes(corr
         (dict(n_probes=3), "key"),
         (dict(rtol=0.0), "rtol"),
         (dict(solver="euler"), "euler"),
+        (dict(batch_size=0), "batch_size must be"),
     ],
 )
 def test_bad_likelihood_arguments_raise(kwargs, match):
