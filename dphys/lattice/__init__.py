@@ -61,4 +61,11 @@ from dphys.lattice.u1 import topological_charge as topological_charge
 from dphys.lattice.u1 import u1_observables as u1_observables
 from dphys.lattice.u1 import wilson_loop as wilson_loop
 from dphys.lattice.u1 import wrap as wrap
+from dphys.lattice.u1_diffusion import ConditionedU1Score as ConditionedU1Score
+from dphys.lattice.u1_diffusion import U1Score as U1Score
+from dphys.lattice.u1_diffusion import U1ScoreNet as U1ScoreNet
+from dphys.lattice.u1_diffusion import hmc_refine as hmc_refine
+from dphys.lattice.u1_diffusion import sample_u1 as sample_u1
+from dphys.lattice.u1_diffusion import u1_dsm_loss as u1_dsm_loss
+from dphys.lattice.u1_diffusion import wrapped_normal_score as wrapped_normal_score
 from dphys.lattice.zero_d import AnharmonicAction as AnharmonicAction

@@ -1,0 +1,63 @@
+"""Cost per independent configuration of 2D U(1) at beta = 7 on 16x16: the conditioned diffusion
+sampler (reverse SDE, predictor-corrector, 200 steps, + 10 HMC refinement trajectories) against
+HMC (10 leapfrog steps, adapted step size), both in dphys.
+
+Cost per independent configuration = (time per configuration) x 2 tau_int(Q). Diffusion draws are
+independent (tau_int(Q) = 1/2, measured 0.45-0.47 +- 0.07-0.11 in the workflow); for HMC tau_int(Q)
+is measured in the setup from `CHAINS` chains of `N_TAU` trajectories started from independent
+hot configurations (ordered starts would all sit in Q = 0); at beta = 7 on 16x16 these are frozen,
+so the estimate is the lower bound T C / (2 (n_changes + 1)) of `u1_diffusion.tau_q`, and the
+ratio below is a conservative (upper) bound on the diffusion/HMC cost ratio. The case times
+diffusion producing N_INDEP configurations against HMC running N_INDEP * 2 tau_int trajectories
+(spread over CHAINS chains), i.e. the same number of independent configurations; ratio =
+t_diffusion / t_HMC, target <= 0.1 (diffusion wins 10x). The network is untrained (the cost does
+not depend on the weights), which says nothing about the quality: see the workflow for that.
+"""
+
+import math
+
+import jax
+import numpy as np
+
+import dphys.diffusion as dd
+from benchmarks.harness import Case
+from dphys.lattice import HMC, U1Action, sample_chains, topological_charge, wrap
+from dphys.lattice.u1_diffusion import ConditionedU1Score, U1Score, U1ScoreNet, hmc_refine, sample_u1
+from dphys.workflows.u1_diffusion import tau_q
+
+BETA, L, CHAINS, N_LEAPFROG = 7.0, 16, 8, 10
+
+
+def cases(quick: bool) -> list[Case]:
+    n_tau = 500 if quick else 2000
+    n_indep = 4 if quick else 16
+    repeats = 2 if quick else 5
+    key = jax.random.PRNGKey(0)
+    k_net, k_x, k_hmc, k_run, k_gen = jax.random.split(key, 5)
+
+    # HMC: adapt, then measure tau_int(Q)
+    action = U1Action(BETA)
+    x0 = jax.random.uniform(k_x, (CHAINS, 2, L, L), minval=-np.pi, maxval=np.pi)
+    xs, _, steps = sample_chains(HMC(action, 0.1, N_LEAPFROG, wrap=wrap), k_hmc, x0, 1, n_therm=200,
+                                 adapt_step_size=True)
+    kernel = HMC(action, float(np.median(np.asarray(steps))), N_LEAPFROG, wrap=wrap)
+    x = xs[:, -1]
+    chain, _, _ = sample_chains(kernel, k_run, x, n_tau)
+    q = np.round(np.asarray(jax.vmap(jax.vmap(topological_charge))(chain))).T  # (n_tau, chains)
+    tau, _, lower = tau_q(q)
+    n_traj = math.ceil(n_indep * 2 * tau / CHAINS)
+    print(f"bench_u1_diffusion: HMC tau_int(Q) at beta={BETA}, {L}x{L}: {tau:.4g}"
+          f"{' (lower bound: frozen)' if lower else ''}; baseline = {n_traj} trajectories x {CHAINS} chains")
+    hmc_run = lambda: sample_chains(kernel, k_run, x, n_traj)[0]  # noqa: E731
+
+    score = U1Score(U1ScoreNet(32, 4, key=k_net), dd.VEGeometric(0.01, 3.0), 1.0, L)
+    cond = ConditionedU1Score(score, BETA)
+
+    def diffusion_run():
+        y = sample_u1(cond, k_gen, L, n_indep, steps=200, sampler="pc", n_corrector=1)
+        return hmc_refine(k_gen, y, BETA, n_trajectories=10)[0]
+
+    label = f"u1_diffusion per independent config, beta={BETA:g} {L}x{L}"
+    return [Case(label + (" (tau_HMC lower bound)" if lower else ""), diffusion_run,
+                 f"dphys HMC, {n_traj}x{CHAINS} trajectories = {n_indep} x 2 tau_int(Q)", hmc_run, repeats,
+                 target=0.1)]

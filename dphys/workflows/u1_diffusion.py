@@ -1,0 +1,351 @@
+r"""`u1-diffusion`: a diffusion model of 2D U(1) gauge theory trained at a small coupling and
+sampled at larger ones by physics conditioning, against the exact finite-volume results and
+against HMC, which freezes topology at large $\beta$ (DM4U1).
+
+1. HMC ensemble at $\beta_{train}$ (default 1, L = 16) of $S = -\beta\sum_P\cos\theta_P$.
+2. Score model `dphys.lattice.u1_diffusion.U1Score` (plaquette network, exactly gauge invariant)
+   on wrapped VE noise ($s \in$ [`s_min`, `s_max`]), trained by wrapped denoising score matching
+   (`u1_dsm_loss`) with `dphys.fit` on batches augmented by random gauge transformations
+   (checkpoints in `out/checkpoints`).
+3. For every target $\beta$ (`--betas`): `ConditionedU1Score` (`--conditioning`: the learned
+   score scaled by $\beta/\beta_{train}$, or its Villain-like noise-dependent version, and the
+   exact drift at small noise), the reverse SDE (`--sampler em|pc`), then `--n-refine` HMC
+   trajectories at the exact target action from every sample (`hmc_refine`). Reported: plaquette,
+   Wilson loops, $\chi_t$ with errors against `u1_exact` (deviations in standard errors) for the
+   refined samples (`*_diff`) and the raw diffusion samples (`*_raw`); the same for HMC chains at
+   that $\beta$ from an ordered start (`*_hmc`); the integrated autocorrelation time of $Q$ for both
+   (for HMC a lower bound, flagged, when the chains are shorter than 50 $\tau$ or frozen); the
+   cost per independent configuration (time per sample $\times 2\tau_{int}(Q)$) and its ratio.
+4. Figures: $\chi_t(\beta)$ (exact curve, diffusion, HMC), $Q$ histories at the largest $\beta$.
+
+Exactness, honestly: the refinement equilibrates the local fluctuations at the target action,
+but at large $\beta$ it cannot change $Q$, so the topological sector weights are those of the
+diffusion stage; `chi_t_diff_dev_sigma` measures them against the exact value. Measured with
+`--quick` (L = 8, seed 0): at $\beta = 3$ the refined samples agree with the exact plaquette
+(1.1 sigma) and $\chi_t$ (0.7 sigma); at $\beta = 5$ and 7 they do NOT: $\chi_t$ = 0.020 and 0.023
+against 0.0056 and 0.0034 (10 sigma), the plaquette 3-7 sigma low. The same holds for both
+conditionings, with the predictor-corrector sampler and with a larger network trained 4x longer
+(L = 8, 2000 steps: $\chi_t(\beta = 7)$ = 0.020-0.029): the reverse process fixes the net
+vorticity at noise levels where the model trained at $\beta = 1$ carries no information on the
+target's suppression of $Q$. HMC from an ordered start stays at Q = 0 at $\beta = 7$
+($\chi_t$ = 0, frozen, `*_tau_int_Q_hmc_is_lower_bound`).
+
+Run time on 2 CPU cores shared with other jobs (load 6): `--quick` (L = 8, betas 3,5,7) 70 s of
+workflow time (about 100 s of CPU in total with start-up and compilation); the full mode (L = 16,
+4000 training steps of a 32-channel network, 1024 samples per beta, 8 x 2000 HMC trajectories per
+beta) is estimated at 25-40 min on such a machine (not run).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm.auto import tqdm
+
+import dphys.diffusion as dd
+from dphys.lattice.exact import u1_exact
+from dphys.lattice.hmc import HMC, check_acceptance, sample_chains
+from dphys.lattice.u1 import U1Action, u1_observables, wrap
+from dphys.lattice.u1_diffusion import (
+    CONDITIONING_MODES,
+    ConditionedU1Score,
+    U1Score,
+    U1ScoreNet,
+    gauge_augment,
+    hmc_refine,
+    sample_u1,
+    u1_dsm_loss,
+)
+from dphys.report import Report
+from dphys.stats import integrated_autocorrelation_time
+from dphys.train import fit
+from dphys.workflows import Param, Workflow, positive, register
+
+LOOPS = ((1, 1), (1, 2), (2, 2))
+OBSERVABLES = ("plaquette", "wilson_1x2", "wilson_2x2", "chi_t")
+
+
+def parse_betas(text: str) -> list[float]:
+    """Comma-separated positive couplings -> list of floats; ValueError naming the bad entry."""
+    out = []
+    for item in str(text).split(","):
+        try:
+            b = float(item)
+        except ValueError:
+            raise ValueError(f"--betas entry {item!r} is not a number") from None
+        if not (math.isfinite(b) and b > 0):
+            raise ValueError(f"--betas entry {item!r}: expected a finite beta > 0")
+        out.append(b)
+    if not out:
+        raise ValueError("--betas is empty")
+    return out
+
+
+def _betas_check(text: str) -> str | None:
+    try:
+        parse_betas(text)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def hmc_ensemble(beta: float, L: int, *, chains: int, samples: int, therm: int, n_leapfrog: int, key,
+                 start: str = "hot"):
+    """HMC chains of the Wilson action: (samples (n, chains, 2, L, L), acceptance, step size, seconds per
+    trajectory and chain). `start`: "hot" (uniform links) or "ordered" (all links zero, Q = 0). The
+    samples run in two equal halves (one compilation); the second half is timed."""
+    k_init, k_therm, k_run = jax.random.split(key, 3)
+    action = U1Action(jnp.asarray(beta))  # traced: one compilation for every beta
+    kernel = HMC(action, 0.3 / math.sqrt(beta), n_leapfrog, wrap=wrap)
+    if start == "hot":
+        x0 = jax.random.uniform(k_init, (chains, 2, L, L), minval=-np.pi, maxval=np.pi)
+    else:
+        x0 = jnp.zeros((chains, 2, L, L))
+    xs, _, steps = sample_chains(kernel, k_therm, x0, 1, n_therm=therm, adapt_step_size=True)
+    step = float(np.median(np.asarray(steps)))
+    kernel = HMC(action, step, n_leapfrog, wrap=wrap)
+    x = xs[:, -1]
+    half = -(-samples // 2)
+    parts, acc = [], []
+    for i in range(2):
+        t0 = time.perf_counter()
+        xs, info, _ = sample_chains(kernel, jax.random.fold_in(k_run, i), x, half)
+        xs = jax.block_until_ready(xs)
+        seconds = time.perf_counter() - t0
+        x = xs[:, -1]
+        parts.append(np.asarray(xs))
+        acc.append(check_acceptance(info, step))
+    out = np.swapaxes(np.concatenate(parts, axis=1), 0, 1)[:samples]
+    return out, float(np.mean(acc)), step, seconds / (half * chains)
+
+
+def train_u1_score(data: np.ndarray, beta: float, *, width: int, depth: int, s_min: float, s_max: float,
+                   steps: int, batch_size: int, lr: float, key, checkpoint_dir=None, progress: bool = True):
+    """Train a `U1Score` on link configurations `data` (n, 2, L, L) at coupling `beta` by wrapped
+    DSM on gauge-augmented batches; returns (score, fit result)."""
+    k_net, k_fit = jax.random.split(key)
+    L = data.shape[-1]
+    score = U1Score(U1ScoreNet(width, depth, key=k_net), dd.VEGeometric(s_min, s_max), beta, L)
+    data = jnp.asarray(data)
+    n = data.shape[0]
+
+    def batch_fn(k):
+        k_idx, k_aug = jax.random.split(k)
+        return gauge_augment(k_aug, data[jax.random.randint(k_idx, (batch_size,), 0, n)])
+
+    schedule = optax.warmup_cosine_decay_schedule(0.0, lr, min(100, steps // 10 + 1), steps, lr / 20)
+    optimizer = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
+    log_every = max(1, min(100, steps // 10))
+    result = fit(lambda m, b, k: u1_dsm_loss(m, b, k), score, optimizer, batch_fn, steps=steps, key=k_fit,
+                 log_every=log_every, checkpoint_dir=checkpoint_dir,
+                 checkpoint_every=None if checkpoint_dir is None else log_every * max(1, 500 // log_every),
+                 progress=progress, desc="u1-diffusion training")
+    return result.model, result
+
+
+def diffusion_ensemble(score: U1Score, beta: float, key, *, n: int, sampler: str, steps: int, n_corrector: int,
+                       s_exact: float, mode: str, n_refine: int):
+    """Conditioned reverse-SDE samples at `beta` and their HMC refinement: (raw, refined, acceptance,
+    seconds per configuration for generation + refinement). Two equal halves (one compilation each
+    for sampling and refinement); the second half is timed."""
+    cond = ConditionedU1Score(score, beta, s_exact=s_exact, mode=mode)
+    L = score.L
+    half = -(-n // 2)
+    raws, refs, accs = [], [], []
+    for i in range(2):
+        k_gen, k_ref = jax.random.split(jax.random.fold_in(key, i))
+        t0 = time.perf_counter()
+        raw = jax.block_until_ready(sample_u1(cond, k_gen, L, half, steps=steps, sampler=sampler,
+                                              n_corrector=n_corrector, batch=half))
+        t_gen = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if n_refine > 0:
+            refined, acc = hmc_refine(k_ref, raw, beta, n_trajectories=n_refine)
+            refined = jax.block_until_ready(refined)
+        else:
+            refined, acc = raw, float("nan")
+        t_ref = time.perf_counter() - t0
+        raws.append(np.asarray(raw))
+        refs.append(np.asarray(refined))
+        accs.append(acc)
+    return np.concatenate(raws)[:n], np.concatenate(refs)[:n], float(np.mean(accs)), (t_gen + t_ref) / half
+
+
+def tau_q(q: np.ndarray, min_changes: int = 20) -> tuple[float, float, bool]:
+    """tau_int of the charge series `q` ((T,) or (T, chains), in updates) with its error and whether
+    it is only a lower bound. Wolff's estimate needs many changes of Q; with n_c changes in T*C
+    updates the mean time between changes is T C/n_c, and tau_int >= T C/(2 (n_c + 1)) is used when
+    larger. A series with fewer than `min_changes` changes of Q (frozen) or shorter than 50 tau is
+    flagged as a lower bound."""
+    q = np.asarray(q, dtype=np.float64)
+    q2 = q.reshape(q.shape[0], -1)
+    T, C = q2.shape
+    n_changes = int(np.sum(np.diff(q2, axis=0) != 0))
+    bound = T * C / (2.0 * (n_changes + 1))
+    if n_changes == 0:
+        return bound, float("nan"), True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tau = integrated_autocorrelation_time(q2)
+    value, error = float(tau.tau), float(tau.error)
+    if n_changes < min_changes and bound > value:
+        value, error = bound, float("nan")
+    return value, error, bool(n_changes < min_changes or T < 50 * value)
+
+
+def compare_exact(report: Report, label: str, est: dict, exact: dict) -> dict[str, float]:
+    """Add each observable of `est` (from `u1_observables`) with its exact reference and the deviation
+    in standard errors; returns {name: deviation} (NaN when the error is unknown)."""
+    devs = {}
+    for name in OBSERVABLES:
+        e = est[name]
+        report.add(f"{name}_{label}", e.value, e.error if math.isfinite(e.error) else None, exact[name])
+        dev = abs(e.value - exact[name]) / e.error if (math.isfinite(e.error) and e.error > 0) else float("nan")
+        if math.isfinite(dev):
+            report.add(f"{name}_{label}_dev_sigma", dev)
+        devs[name] = dev
+    return devs
+
+
+def _tag(beta: float) -> str:
+    return f"b{beta:g}".replace(".", "p")
+
+
+def run(config: dict[str, Any], report: Report) -> None:
+    L, key = config["L"], jax.random.PRNGKey(config["seed"])
+    beta0 = config["beta_train"]
+    betas = parse_betas(config["betas"])
+    k_hmc, k_train, k_gen, k_ref = jax.random.split(key, 4)
+
+    # 1. training ensemble
+    hmc, acc, step, _ = hmc_ensemble(beta0, L, chains=config["chains"], samples=config["samples"],
+                                     therm=config["therm"], n_leapfrog=config["n_leapfrog"], key=k_hmc)
+    report.add("train_hmc_acceptance", acc)
+    exact0 = u1_exact(beta0, L, LOOPS)
+    obs0 = u1_observables(hmc, LOOPS)
+    compare_exact(report, "train_hmc", obs0, exact0)
+
+    # 2. training
+    t0 = time.perf_counter()
+    score, result = train_u1_score(hmc.reshape(-1, 2, L, L), beta0, width=config["width"], depth=config["depth"],
+                                   s_min=config["s_min"], s_max=config["s_max"], steps=config["train_steps"],
+                                   batch_size=config["batch"], lr=config["lr"], key=k_train,
+                                   checkpoint_dir=report.out_dir / "checkpoints")
+    report.add("train_seconds", time.perf_counter() - t0, unit="s")
+    tail = result.losses[-max(1, len(result.losses) // 10):]
+    report.add("final_loss", np.mean(tail), np.std(tail) / math.sqrt(len(tail)))
+
+    # 3. target couplings
+    rows = []
+    for i, beta in enumerate(tqdm(betas, desc="u1-diffusion betas")):
+        tag = _tag(beta)
+        exact = u1_exact(beta, L, LOOPS)
+        raw, refined, acc_ref, sec_diff = diffusion_ensemble(
+            score, beta, jax.random.fold_in(k_gen, i), n=config["n_gen"], sampler=config["sampler"],
+            steps=config["steps"], n_corrector=config["n_corrector"], s_exact=config["s_exact"],
+            mode=config["conditioning"], n_refine=config["n_refine"])
+        obs_raw, obs_diff = u1_observables(raw, LOOPS), u1_observables(refined, LOOPS)
+        compare_exact(report, f"{tag}_raw", obs_raw, exact)
+        devs = compare_exact(report, f"{tag}_diff", obs_diff, exact)
+        if config["n_refine"] > 0:
+            report.add(f"{tag}_refine_acceptance", acc_ref)
+        tau_d, tau_d_err, _ = tau_q(obs_diff["Q_history"])
+        report.add(f"{tag}_tau_int_Q_diff", tau_d, tau_d_err if math.isfinite(tau_d_err) else None)
+
+        hmc_b, acc_b, _, sec_traj = hmc_ensemble(beta, L, chains=config["hmc_chains"], samples=config["hmc_samples"],
+                                                therm=config["therm"], n_leapfrog=config["n_leapfrog"],
+                                                key=jax.random.fold_in(k_ref, i), start="ordered")
+        obs_hmc = u1_observables(hmc_b, LOOPS)
+        compare_exact(report, f"{tag}_hmc", obs_hmc, exact)
+        report.add(f"{tag}_hmc_acceptance", acc_b)
+        tau_h, tau_h_err, lower = tau_q(obs_hmc["Q_history"])
+        report.add(f"{tag}_tau_int_Q_hmc", tau_h, tau_h_err if math.isfinite(tau_h_err) else None)
+        report.add(f"{tag}_tau_int_Q_hmc_is_lower_bound", float(lower))
+        cost_d, cost_h = sec_diff * 2 * tau_d, sec_traj * 2 * tau_h
+        report.add(f"{tag}_cost_per_indep_diff", cost_d, unit="s")
+        report.add(f"{tag}_cost_per_indep_hmc", cost_h, unit="s")
+        report.add(f"{tag}_cost_ratio_hmc_over_diff", cost_h / cost_d)
+        rows.append(dict(beta=beta, exact=exact, diff=obs_diff, raw=obs_raw, hmc=obs_hmc, dev=devs,
+                         q_diff=obs_diff["Q_history"], q_hmc=obs_hmc["Q_history"]))
+
+    _figures(report, rows, L, beta0)
+
+
+def _figures(report: Report, rows, L: int, beta0: float):
+    grid = np.linspace(0.5, max(r["beta"] for r in rows) * 1.1, 60)
+    with report.figure("chi_t_vs_beta") as (fig, ax):
+        ax.plot(grid, [u1_exact(b, L)["chi_t"] for b in grid], "k-", lw=1, label=f"exact (L={L})")
+        for key, fmt, label in (("diff", "o", "diffusion + HMC refine"), ("raw", "s", "diffusion (raw)"),
+                                ("hmc", "^", "HMC (ordered start)")):
+            b = np.array([r["beta"] for r in rows]) * (1 + 0.01 * "o s ^".index(fmt))
+            v = np.array([r[key]["chi_t"].value for r in rows])
+            e = np.nan_to_num(np.array([r[key]["chi_t"].error for r in rows]))
+            ok = v > 0
+            line = ax.errorbar(b[ok], v[ok], e[ok], fmt=fmt, ms=5, capsize=2, label=label)
+            if not ok.all():  # chi_t = 0 (every chain frozen at Q = 0): a marker at the bottom edge
+                floor = 0.5 * u1_exact(grid[-1], L)["chi_t"]
+                ax.plot(b[~ok], np.full((~ok).sum(), floor), "v", ms=8, color=line[0].get_color(),
+                        label=f"{label}: chi_t = 0 (frozen)")
+        ax.axvline(beta0, color="gray", ls=":", lw=1, label=rf"$\beta_{{train}}$ = {beta0:g}")
+        ax.set(yscale="log", xlabel=r"$\beta$", ylabel=r"$\chi_t = \langle Q^2\rangle/V$",
+               title=f"2D U(1), {L}x{L}: topological susceptibility")
+        ax.legend(fontsize=8)
+    last = rows[-1]
+    with report.figure("q_history", ncols=2, figsize=(10, 3.5)) as (fig, axes):
+        q = np.asarray(last["q_hmc"])
+        axes[0].plot(q if q.ndim == 1 else q[:, : min(4, q.shape[1])], lw=0.8)
+        axes[0].set(xlabel="HMC trajectory", ylabel="Q", title=rf"HMC at $\beta$ = {last['beta']:g}")
+        axes[1].plot(np.asarray(last["q_diff"]), ".", ms=3)
+        axes[1].set(xlabel="diffusion sample", ylabel="Q", title=rf"diffusion at $\beta$ = {last['beta']:g}")
+
+
+def _check(config: dict[str, Any]) -> str | None:
+    if config["s_min"] >= config["s_max"]:
+        return f"--s-min={config['s_min']} must be < --s-max={config['s_max']}"
+    return None
+
+
+WORKFLOW = register(
+    Workflow(
+        name="u1-diffusion",
+        description="2D U(1): diffusion model trained at small beta, conditioned on larger beta, vs exact "
+        "results and frozen HMC (chi_t, plaquette, Wilson loops, tau_int(Q), cost per independent config)",
+        run=run,
+        check=_check,
+        params=(
+            Param("L", 16, "lattice size L (L x L)", quick=8, check=lambda v: None if v >= 3 else "must be >= 3"),
+            Param("beta_train", 1.0, "coupling of the training ensemble", check=positive),
+            Param("betas", "3,5,7", "target couplings (comma-separated, > 0)", check=_betas_check),
+            Param("chains", 16, "HMC chains of the training ensemble", quick=8, check=positive),
+            Param("samples", 500, "HMC samples per chain (training ensemble)", quick=150, check=positive),
+            Param("therm", 200, "HMC thermalisation trajectories (step size adapts)", quick=60, check=positive),
+            Param("n_leapfrog", 10, "leapfrog steps per trajectory", check=positive),
+            Param("width", 32, "channels of the plaquette network", quick=16, check=positive),
+            Param("depth", 4, "convolution blocks of the plaquette network", quick=3, check=positive),
+            Param("s_min", 0.01, "smallest link noise (radians)", check=positive),
+            Param("s_max", 3.0, "largest link noise (radians; plaquette noise 2 s_max)", check=positive),
+            Param("train_steps", 4000, "training steps", quick=500, check=positive),
+            Param("batch", 64, "training batch size", check=positive),
+            Param("lr", 2e-3, "peak learning rate", check=positive),
+            Param("conditioning", "scale", "physics conditioning of the score", choices=tuple(CONDITIONING_MODES)),
+            Param("s_exact", 0.05, "noise below which the exact target drift takes over (0: off)",
+                  check=lambda v: None if v >= 0 else "must be >= 0"),
+            Param("sampler", "pc", "reverse sampler (pc: Langevin corrector at every step)", choices=("em", "pc")),
+            Param("steps", 200, "reverse-SDE steps", quick=100, check=positive),
+            Param("n_corrector", 1, "Langevin corrector steps per step (sampler pc)", check=positive),
+            Param("n_gen", 1024, "diffusion samples per target beta", quick=256, check=positive),
+            Param("n_refine", 10, "HMC trajectories at the target beta from each diffusion sample (0: none)",
+                  check=lambda v: None if v >= 0 else "must be >= 0"),
+            Param("hmc_chains", 8, "HMC chains at each target beta (ordered start)", quick=4, check=positive),
+            Param("hmc_samples", 2000, "HMC trajectories per chain at each target beta", quick=400,
+                  check=lambda v: None if v >= 20 else "must be >= 20"),
+        ),
+    )
+)

@@ -1,0 +1,59 @@
+"""A diffusion model of 2D U(1) gauge theory trained at beta = 1 and sampled at beta = 3 by physics
+conditioning, checked against the exact finite-volume results.
+
+Python API only (the full study over several betas with HMC comparison, tau_int(Q), costs and
+plots is `dphys run u1-diffusion`). About 1-2 minutes on a 2-core CPU:  python examples/u1_diffusion.py
+
+Measured (seed 0, L = 8): at beta = 3 the refined samples agree with the exact plaquette (0.5 sigma)
+and chi_t (1.8 sigma); the raw diffusion samples are off by 5-7 sigma (chi_t twice too large). At beta >= 5 the
+conditioned model puts too much weight on Q != 0 (chi_t several times too large), which the HMC
+refinement cannot repair: see the workflow's docstring.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import dphys
+import dphys.diffusion as dd
+import dphys.lattice as lat
+from dphys.lattice.u1_diffusion import (ConditionedU1Score, U1Score, U1ScoreNet, gauge_augment, hmc_refine,
+                                        sample_u1, u1_dsm_loss)
+
+L, beta_train, beta_target = 8, 1.0, 3.0
+k_hmc, k_net, k_fit, k_gen, k_ref = jax.random.split(jax.random.PRNGKey(0), 5)
+
+# 1. HMC training ensemble at beta = 1: 8 chains from hot starts, 150 samples each
+x0 = jax.random.uniform(k_hmc, (8, 2, L, L), minval=-np.pi, maxval=np.pi)
+links, infos, step = lat.sample_chains(lat.HMC(lat.U1Action(beta_train), 0.2, 10, wrap=lat.wrap), k_hmc, x0, 150,
+                                       n_therm=60, adapt_step_size=True)
+data = jnp.asarray(np.asarray(links).reshape(-1, 2, L, L))
+print(f"HMC acceptance {lat.check_acceptance(infos, step):.3f}")
+
+# 2. gauge-invariant plaquette score network on wrapped VE noise, wrapped DSM on gauge-augmented batches
+score = U1Score(U1ScoreNet(16, 3, key=k_net), dd.VEGeometric(0.01, 3.0), beta_train, L)
+
+
+def batch(key, size=64):
+    k_idx, k_aug = jax.random.split(key)
+    return gauge_augment(k_aug, data[jax.random.randint(k_idx, (size,), 0, len(data))])
+
+
+result = dphys.fit(lambda model, b, key: u1_dsm_loss(model, b, key), score,
+                   optax.adam(optax.warmup_cosine_decay_schedule(0.0, 2e-3, 50, 500, 1e-4)), batch,
+                   steps=500, key=k_fit, log_every=100)
+
+# 3. sample at beta = 3: learned score scaled by beta_target/beta_train plus the exact drift at small noise,
+#    predictor-corrector reverse SDE, then 10 HMC trajectories at the exact target action per sample
+cond = ConditionedU1Score(result.model, beta_target, s_exact=0.05, mode="scale")
+raw = sample_u1(cond, k_gen, L, 256, steps=100, sampler="pc")
+refined, acceptance = hmc_refine(k_ref, raw, beta_target, n_trajectories=10)
+exact = lat.u1_exact(beta_target, L)
+print(f"refinement acceptance {acceptance:.3f}")
+for label, x in (("raw", raw), ("refined", refined)):
+    obs = lat.u1_observables(np.asarray(x))
+    for name in ("plaquette", "chi_t"):
+        e = obs[name]
+        print(f"{label:>8} {name:>9}: {e.value:.5f} +- {e.error:.5f}   exact {exact[name]:.5f}   "
+              f"({abs(e.value - exact[name]) / e.error:.1f} sigma)")

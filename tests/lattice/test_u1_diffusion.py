@@ -1,0 +1,163 @@
+"""U(1) diffusion: wrapped-noise DSM target, exact gauge covariance of the plaquette score, the
+zero-noise limit and the physics conditioning against the exact drift, the HMC refinement against
+u1_exact, bad input."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.special
+
+import dphys.diffusion as dd
+from dphys.lattice import U1Action, gauge_transform, plaquette_angles, u1_exact, u1_observables
+from dphys.lattice.u1_diffusion import (
+    ConditionedU1Score,
+    U1Score,
+    U1ScoreNet,
+    check_links,
+    gaussian_plaquette_field,
+    hmc_refine,
+    plaquette_adjoint,
+    sample_u1,
+    u1_dsm_loss,
+    wrapped_normal_score,
+)
+from tests.helpers import assert_within_sigma
+
+L = 4
+
+
+@pytest.fixture(scope="module")
+def score():
+    net = U1ScoreNet(8, 2, key=jax.random.PRNGKey(0))
+    # a non-trivial residual: scale up the (small) initial projection
+    net = eqx.tree_at(lambda n: n.project.weight, net, 20 * net.project.weight)
+    return U1Score(net, dd.VEGeometric(0.01, 3.0), beta=1.0, L=L)
+
+
+def _links(key, n=None):
+    shape = (2, L, L) if n is None else (n, 2, L, L)
+    return jax.random.uniform(key, shape, minval=-np.pi, maxval=np.pi)
+
+
+def test_wrapped_normal_score_matches_finite_differences():
+    with jax.enable_x64(True):
+        rng = np.random.default_rng(0)
+        x = rng.uniform(-np.pi, np.pi, 40)
+        x0 = rng.uniform(-np.pi, np.pi, 40)
+        for s in (0.05, 0.3, 1.0, 2.5):
+            def log_density(x):  # many images, no shortcut
+                k = np.arange(-30, 31)
+                d = x[:, None] - x0[:, None] + 2 * np.pi * k
+                return scipy.special.logsumexp(-0.5 * (d / s) ** 2, axis=1)
+
+            h = 1e-6
+            fd = (log_density(x + h) - log_density(x - h)) / (2 * h)
+            ours = np.asarray(wrapped_normal_score(jnp.asarray(x), jnp.asarray(x0), s))
+            np.testing.assert_allclose(ours, fd, rtol=1e-6, atol=1e-6 / s**2, err_msg=f"s={s}")
+            # 2 pi periodic in x
+            np.testing.assert_allclose(np.asarray(wrapped_normal_score(jnp.asarray(x + 2 * np.pi), x0, s)), ours,
+                                       atol=1e-9)
+
+
+def test_plaquette_adjoint_is_the_transpose_and_gives_the_exact_drift():
+    x = _links(jax.random.PRNGKey(1))
+    h = jax.random.normal(jax.random.PRNGKey(2), (L, L))
+    _, vjp = jax.vjp(plaquette_angles, x)
+    np.testing.assert_allclose(plaquette_adjoint(h), vjp(h)[0], atol=1e-6)
+    drift = -jax.grad(U1Action(2.5))(x)
+    np.testing.assert_allclose(plaquette_adjoint(-2.5 * jnp.sin(plaquette_angles(x))), drift, atol=1e-5)
+
+
+def test_score_is_exactly_gauge_invariant_translation_equivariant_and_periodic(score):
+    x = _links(jax.random.PRNGKey(3))
+    t = 0.4
+    score = eqx.filter_jit(score)
+    base = score(x, t)
+    alpha = jax.random.uniform(jax.random.PRNGKey(4), (L, L), minval=-np.pi, maxval=np.pi)
+    np.testing.assert_allclose(score(gauge_transform(x, alpha), t), base, atol=2e-5)
+    np.testing.assert_allclose(score(jnp.roll(x, (1, 2), axis=(1, 2)), t), jnp.roll(base, (1, 2), axis=(1, 2)),
+                               atol=2e-5)
+    shift = 2 * np.pi * jax.random.randint(jax.random.PRNGKey(5), x.shape, -2, 3)
+    np.testing.assert_allclose(score(x + shift, t), base, atol=2e-5)
+    assert float(jnp.max(jnp.abs(base))) > 0.1  # not trivially zero
+
+
+def test_zero_noise_limit_and_conditioning_against_the_exact_drift(score):
+    x = _links(jax.random.PRNGKey(6))
+    zero = eqx.tree_at(lambda m: m.net.project.weight, score, jnp.zeros_like(score.net.project.weight))
+    tiny = U1Score(zero.net, dd.VEGeometric(1e-6, 3.0), 1.0, L)
+    t0 = tiny.process.t_min
+    for beta_t in (1.0, 3.0, 7.0):
+        exact = -jax.grad(U1Action(beta_t))(x)
+        for mode in ("scale", "villain"):
+            cond = ConditionedU1Score(tiny, beta_t, s_exact=0.0, mode=mode)
+            np.testing.assert_allclose(cond(x, t0), exact, rtol=1e-4, atol=1e-4, err_msg=f"{mode} {beta_t}")
+    # scaled score at finite noise: ratio beta_t/beta_train times the learned one
+    t = 0.5
+    _, s = score.process.mean_std(t)
+    cond = ConditionedU1Score(score, 5.0, s_exact=0.0, mode="scale")
+    np.testing.assert_allclose(cond(x, t), 5.0 * score(x, t), rtol=1e-5, atol=1e-5)
+    # villain: the Gaussian part at the target beta plus the rescaled residual
+    cond = ConditionedU1Score(score, 5.0, s_exact=0.0, mode="villain")
+    tp = plaquette_angles(x)
+    h = gaussian_plaquette_field(tp, 5.0, s) + cond.ratio(s) * score.net(tp, jnp.log(s))
+    np.testing.assert_allclose(cond(x, t), plaquette_adjoint(h), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(cond.ratio(s), 5.0 * (1 + 4 * s**2) / (1 + 20 * s**2), rtol=1e-6)
+    # the exact-drift blend: at s << s_exact the target drift, whatever the network says
+    cond = ConditionedU1Score(score, 7.0, s_exact=1.0, mode="scale")
+    t_small = score.process.t_of_std(0.01)
+    np.testing.assert_allclose(cond(x, t_small), -jax.grad(U1Action(7.0))(x), rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.slow
+def test_dsm_loss_is_finite_and_differentiable(score):  # the loss is trained in the workflow test
+    x0 = _links(jax.random.PRNGKey(7), 8)
+    loss, grads = eqx.filter_jit(eqx.filter_value_and_grad(lambda m: u1_dsm_loss(m, x0, jax.random.PRNGKey(8))))(score)
+    assert np.isfinite(float(loss)) and loss > 0
+    assert float(jnp.max(jnp.abs(grads.net.project.weight))) > 0
+
+
+def test_hmc_refine_reaches_the_exact_plaquette():
+    """From configurations far from equilibrium (uniform links), 30 trajectories at beta = 2 on 4x4
+    give the exact plaquette within 4 standard errors (fixed seed)."""
+    x = _links(jax.random.PRNGKey(9), 256)
+    y, acc = hmc_refine(jax.random.PRNGKey(10), x, 2.0, n_trajectories=30)
+    assert 0.6 < acc <= 1
+    obs = u1_observables(np.asarray(y))
+    exact = u1_exact(2.0, L)
+    assert_within_sigma(obs["plaquette"].value, exact["plaquette"], obs["plaquette"].error, 4.0, "plaquette")
+    assert_within_sigma(obs["chi_t"].value, exact["chi_t"], obs["chi_t"].error, 4.0, "chi_t")
+
+
+@pytest.mark.slow
+def test_sample_u1_shapes_and_wrapping(score):  # sample_u1 runs in the workflow test too
+    x = sample_u1(ConditionedU1Score(score, 2.0), jax.random.PRNGKey(11), L, 5, steps=5)
+    assert x.shape == (5, 2, L, L)
+    assert float(jnp.max(jnp.abs(x))) <= np.pi + 1e-6
+
+
+def test_bad_input(score):
+    with pytest.raises(ValueError, match=r"2, L, L\)"):
+        check_links(np.zeros((3, L, L)))
+    with pytest.raises(ValueError, match=r"2, L, L\)"):
+        score(jnp.zeros((2, L, L + 1)), 0.5)
+    with pytest.raises(ValueError, match="trained on 4x4"):
+        score(jnp.zeros((2, 6, 6)), 0.5)
+    assert score.on_lattice(6)(jnp.zeros((2, 6, 6)), 0.5).shape == (2, 6, 6)  # the documented transfer
+    with pytest.raises(ValueError, match="trained on 4x4"):
+        sample_u1(score, jax.random.PRNGKey(0), 6, 2, steps=2)
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="beta"):
+            U1Score(score.net, score.process, bad, L)
+        with pytest.raises(ValueError, match="beta_target"):
+            ConditionedU1Score(score, bad)
+        with pytest.raises(ValueError, match="beta"):
+            hmc_refine(jax.random.PRNGKey(0), jnp.zeros((2, 2, L, L)), bad)
+    with pytest.warns(UserWarning, match="beyond the factor"):
+        ConditionedU1Score(score, 50.0)
+    with pytest.raises(ValueError, match="mode"):
+        ConditionedU1Score(score, 2.0, mode="magic")
+    with pytest.raises(ValueError, match="variance-exploding"):
+        U1Score(score.net, dd.VP(), 1.0, L)
