@@ -47,15 +47,16 @@ METHODS = ("fft", "direct")
 
 
 def _kernel_spectrum(weight: Array, shape: tuple[int, int]) -> Array:
-    """rfft2 of the kernel `(k, k, C_in, C_out)` placed at offsets -r..r (mod L) on the lattice;
-    offsets that coincide mod L (k > L) add up, as in the wrap-padded direct convolution."""
-    k = weight.shape[0]
-    r = k // 2
-    offsets = jnp.arange(k) - r
-    rows = (offsets[:, None] % shape[0]) * jnp.ones((1, k), int)
-    cols = (offsets[None, :] % shape[1]) * jnp.ones((k, 1), int)
-    dense = jnp.zeros(shape + weight.shape[2:], weight.dtype).at[rows, cols].add(weight)
-    return jnp.fft.rfft2(dense, axes=(0, 1))
+    r"""rfft2 of the kernel `(k, k, C_in, C_out)` placed at offsets $d = -r..r$ (mod L) on the
+    lattice, $\hat w(p) = \sum_d w_d\, e^{-i p \cdot d}$, as a small DFT over the $k^2$ stencil
+    points instead of an FFT of the zero-padded kernel (C_in x C_out transforms of the whole
+    lattice per call). Offsets that coincide mod L (k > L) add up, as in the wrap-padded direct
+    convolution. Returns `(H, W//2+1, C_in, C_out)`."""
+    offsets = np.arange(weight.shape[0]) - weight.shape[0] // 2
+    rows = np.exp(-2j * np.pi * np.outer(np.arange(shape[0]), offsets) / shape[0])
+    cols = np.exp(-2j * np.pi * np.outer(np.arange(shape[1] // 2 + 1), offsets) / shape[1])
+    dtype = jnp.result_type(weight.dtype, jnp.complex64)
+    return jnp.einsum("xa,yb,abio->xyio", rows.astype(dtype), cols.astype(dtype), weight.astype(dtype))
 
 
 def circular_conv2d(x: Float[Array, "C_in H W"], weight: Float[Array, "k k C_in C_out"],
@@ -86,7 +87,10 @@ def circular_conv2d(x: Float[Array, "C_in H W"], weight: Float[Array, "k k C_in 
     if method == "fft":
         h = jnp.fft.rfft2(x, axes=(1, 2))  # (C_in, H, W//2+1)
         w = _kernel_spectrum(weight, spatial)  # (H, W//2+1, C_in, C_out)
-        y = jnp.einsum("ixy,xyio->oxy", h, jnp.conj(w))
+        # channel mixing per momentum in momentum-major layout: as a batched product with the
+        # momenta leading, XLA's CPU dot runs about 2x faster than with them trailing
+        y = jnp.einsum("xyi,xyio->xyo", jnp.moveaxis(h, 0, -1), jnp.conj(w))
+        y = jnp.moveaxis(y, -1, 0)
         return jnp.fft.irfft2(y, s=spatial, axes=(1, 2)).astype(jnp.result_type(x, weight))
     r = weight.shape[0] // 2
     padded = x
