@@ -21,6 +21,7 @@ from dphys import lattice as lattice
 from dphys import nn as nn
 from dphys import scattering as scattering
 from dphys import stats as stats
+from dphys import superres as superres
 from dphys.report import Report as Report
 from dphys.sde import integrate_ode as integrate_ode
 from dphys.sde import integrate_sde as integrate_sde

@@ -182,6 +182,9 @@ class LatticeUNet(AbstractScoreNet):
 
     - `in_channels`: field components per site (1 for a scalar field, 2 for U(1) link angles,
       more for conditioning channels).
+    - `out_channels`: channels of the output (default `None`: `in_channels`, output shaped like
+      `x`); a conditional network takes condition channels as extra inputs and returns only the
+      target channels, `(out_channels, H, W)`.
     - `channels`: channels per level, e.g. `(16, 32)` (one pooling level).
     - `kernel_size` (odd, default 3), `embed_dim` (32).
     - `z2_odd`: antisymmetrise in $x$ (default False).
@@ -189,7 +192,8 @@ class LatticeUNet(AbstractScoreNet):
     - `key`: PRNG key of the initial weights.
 
     Called as `net(x, noise_level)` with `x` of shape `(in_channels, H, W)`, or `(H, W)` when
-    `in_channels == 1`, where H and W are divisible by $2^D$; returns an array shaped like `x`.
+    `in_channels == 1`, where H and W are divisible by $2^D$; returns an array shaped like `x`
+    (`(out_channels, H, W)` when `out_channels` differs from `in_channels`).
     Any other shape is a `ValueError` naming it.
     """
 
@@ -201,10 +205,14 @@ class LatticeUNet(AbstractScoreNet):
     in_channels: int = eqx.field(static=True)
     channels: tuple[int, ...] = eqx.field(static=True)
     z2_odd: bool = eqx.field(static=True)
+    out_channels: int = eqx.field(static=True)
 
     def __init__(self, in_channels: int = 1, channels: tuple[int, ...] = (16, 32), *, kernel_size: int = 3,
-                 embed_dim: int = 32, z2_odd: bool = False, method: str = "fft", key: PRNGKeyArray):
+                 embed_dim: int = 32, z2_odd: bool = False, method: str = "fft", out_channels: int | None = None,
+                 key: PRNGKeyArray):
         _check_positive_int("LatticeUNet", "in_channels", in_channels)
+        out_channels = in_channels if out_channels is None else out_channels
+        _check_positive_int("LatticeUNet", "out_channels", out_channels)
         channels = tuple(channels)
         if not channels:
             raise ValueError("LatticeUNet: channels must name at least one level, got ()")
@@ -215,6 +223,7 @@ class LatticeUNet(AbstractScoreNet):
             raise ValueError(f"LatticeUNet: z2_odd must be True or False, got {z2_odd!r}")
         block = lambda a, b: _Block(a, b, kernel_size, embed_dim, method)  # noqa: E731
         self.in_channels = in_channels
+        self.out_channels = out_channels
         self.channels = channels
         self.z2_odd = z2_odd
         embedding = NoiseEmbedding(embed_dim, key=None)
@@ -228,7 +237,7 @@ class LatticeUNet(AbstractScoreNet):
         for c in reversed(channels[:-1]):
             up.append((block(previous + c, c), block(c, c)))
             previous = c
-        project = CircularConv2d(channels[0], in_channels, kernel_size, method=method, key=None)
+        project = CircularConv2d(channels[0], out_channels, kernel_size, method=method, key=None)
         self.embedding, self.lift, self.down, self.up, self.project = _initialise(
             (embedding, lift, down, up, project), key
         )
@@ -275,4 +284,6 @@ class LatticeUNet(AbstractScoreNet):
         x = jnp.asarray(x).reshape((self.in_channels,) + shape[-2:])
         x = x.astype(jnp.result_type(x, self.lift.weight))
         out = _antisymmetrise(self._raw, x, nu) if self.z2_odd else self._raw(x, nu)
+        if self.out_channels != self.in_channels:
+            return out
         return out.reshape(shape)

@@ -1,0 +1,49 @@
+r"""Conditional diffusion super-resolution on gridded fields, with ensembles (the CloudDiff setting:
+2 km thermal-infrared radiances and viewing geometry -> 1 km cloud phase, top height, optical
+thickness and effective radius; and coarse -> fine lattice field configurations).
+
+```python
+import dphys.superres as sr
+
+scenes = sr.generate_scenes(key, 512, sr.SceneConfig(size=32, factor=2))   # synthetic, periodic
+score = sr.ConditionalScore(6, 4, factor=2, channels=(16, 32), key=key)     # U-Net on [x_t, up(c), flag]
+loss = sr.conditional_dsm_loss(score, scenes.condition, scenes.target, key, p_uncond=0.1)
+members = sr.sample_ensemble(score, key, scenes.condition[:8], n_members=30, guidance=0.0)
+baseline = sr.RegressionNet(6, 4, factor=2, channels=(16, 32), key=key)   # sr.regression_loss
+sr.mae_rmse(...); sr.categorical_scores(...); sr.power_spectrum(...); sr.crps_ensemble(...); sr.spread_skill(...)
+```
+"""
+
+from dphys.superres.data import CONTINUOUS as CONTINUOUS
+from dphys.superres.data import PHASES as PHASES
+from dphys.superres.data import TARGET_CHANNELS as TARGET_CHANNELS
+from dphys.superres.data import SceneBatch as SceneBatch
+from dphys.superres.data import SceneConfig as SceneConfig
+from dphys.superres.data import bicubic_upsample as bicubic_upsample
+from dphys.superres.data import block_average as block_average
+from dphys.superres.data import clear_sky_bt as clear_sky_bt
+from dphys.superres.data import cloud_bt as cloud_bt
+from dphys.superres.data import cloud_fields as cloud_fields
+from dphys.superres.data import decode_target as decode_target
+from dphys.superres.data import encode_condition as encode_condition
+from dphys.superres.data import encode_target as encode_target
+from dphys.superres.data import forward_operator as forward_operator
+from dphys.superres.data import gaussian_random_field as gaussian_random_field
+from dphys.superres.data import generate_scenes as generate_scenes
+from dphys.superres.data import lattice_pairs as lattice_pairs
+from dphys.superres.data import load_pairs as load_pairs
+from dphys.superres.data import scene_fields as scene_fields
+from dphys.superres.metrics import categorical_scores as categorical_scores
+from dphys.superres.metrics import crps_ensemble as crps_ensemble
+from dphys.superres.metrics import crps_gaussian as crps_gaussian
+from dphys.superres.metrics import mae_rmse as mae_rmse
+from dphys.superres.metrics import power_spectrum as power_spectrum
+from dphys.superres.metrics import spread_skill as spread_skill
+from dphys.superres.model import BoundScore as BoundScore
+from dphys.superres.model import ConditionalScore as ConditionalScore
+from dphys.superres.model import RegressionNet as RegressionNet
+from dphys.superres.model import conditional_dsm_loss as conditional_dsm_loss
+from dphys.superres.model import predict as predict
+from dphys.superres.model import regression_loss as regression_loss
+from dphys.superres.model import sample_ensemble as sample_ensemble
+from dphys.superres.model import upsample_condition as upsample_condition
