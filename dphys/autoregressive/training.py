@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -27,6 +26,7 @@ from dphys.diffusion.metropolis import metropolis_correct
 from dphys.train import TrainResult, fit
 
 __all__ = ["nll_loss", "reverse_kl_loss", "train_ml", "train_reverse_kl", "fit_log_z", "action_error",
+           "relative_action_error",
            "independence_metropolis", "log_partition"]
 
 
@@ -119,9 +119,40 @@ def fit_log_z(model: CANetwork, x: Float[ArrayLike, "n ..."], action: Callable |
     return float(np.mean(-np.asarray(log_prob(model, x, cond), np.float64) - s))
 
 
+def relative_action_error(log_q: Float[ArrayLike, " n"], s: Float[ArrayLike, " n"], n_calibrate: int | None = None
+                          ) -> dict[str, float | np.ndarray]:
+    r"""$r = \mathrm{RMS}(S_\theta - S)/\mathrm{std}(S)$ for log-densities `log_q` and actions `s`
+    of the same configurations, $S_\theta = -\log q - \log Z_\text{est}$.
+
+    The first `n_calibrate` values (default half) fix $\log Z_\text{est} = \overline{(-\log q - S)}$;
+    $r$ is measured on the rest. For the exact density ($\log q = -S - \log Z$) $r = 0$ up to
+    round-off; a density whose error $\log q + S + \log Z$ has standard deviation $\sigma$
+    gives $r \approx \sigma/\mathrm{std}(S)$ (plus $O(1/\sqrt{n_\text{cal}})$ from the fitted constant).
+
+    **Returns:** dict with `"rel_rms"`, `"rms"`, `"std_S"`, `"log_z"`, and the arrays `"S"`,
+    `"S_theta"` of the evaluation configurations.
+    """
+    log_q, s = np.asarray(log_q, np.float64), np.asarray(s, np.float64)
+    if log_q.ndim != 1 or log_q.shape != s.shape:
+        raise ValueError(f"log_q of shape {log_q.shape} and s of shape {s.shape}: expected two equal 1D arrays")
+    n = s.shape[0]
+    n_cal = n // 2 if n_calibrate is None else int(n_calibrate)
+    if not 1 <= n_cal < n - 1:
+        raise ValueError(f"n_calibrate={n_calibrate}: needs 1 <= n_calibrate < n - 1 = {n - 1}")
+    s_net = -log_q
+    log_z = float(np.mean(s_net[:n_cal] - s[:n_cal]))
+    s_theta = s_net[n_cal:] - log_z
+    diff = s_theta - s[n_cal:]
+    rms = float(np.sqrt(np.mean(diff**2)))
+    std = float(np.std(s[n_cal:], ddof=1))
+    return {"rel_rms": rms / std, "rms": rms, "std_S": std, "log_z": log_z, "S": s[n_cal:], "S_theta": s_theta}
+
+
 def action_error(model: CANetwork, x: Float[ArrayLike, "n ..."], action: Callable | ArrayLike, cond=None, *,
                  n_calibrate: int | None = None) -> dict[str, float | np.ndarray]:
-    r"""Error of the effective action on configurations `x` (e.g. held-out HMC samples).
+    r"""Error of the effective action $S_\theta = -\log p_\theta - \log Z_\text{est}$ on
+    configurations `x` (e.g. held-out HMC samples): `relative_action_error` of the network's
+    log-densities and the actions (`action` a function of one configuration, or the values).
 
     The first `n_calibrate` configurations (default half) fix $\log Z_\text{est}$; on the rest,
     $r = \mathrm{RMS}(S_\theta - S)/\mathrm{std}(S)$.
@@ -130,18 +161,8 @@ def action_error(model: CANetwork, x: Float[ArrayLike, "n ..."], action: Callabl
     `"S_theta"` of the evaluation configurations.
     """
     x = jnp.asarray(x)
-    n = x.shape[0]
-    n_cal = n // 2 if n_calibrate is None else int(n_calibrate)
-    if not 1 <= n_cal < n - 1:
-        raise ValueError(f"n_calibrate={n_calibrate}: needs 1 <= n_calibrate < n - 1 = {n - 1}")
     s = _actions(action, x)
-    s_net = -np.asarray(log_prob(model, x, cond), np.float64)
-    log_z = float(np.mean(s_net[:n_cal] - s[:n_cal]))
-    s_theta = s_net[n_cal:] - log_z
-    diff = s_theta - s[n_cal:]
-    rms = float(np.sqrt(np.mean(diff**2)))
-    std = float(np.std(s[n_cal:], ddof=1))
-    return {"rel_rms": rms / std, "rms": rms, "std_S": std, "log_z": log_z, "S": s[n_cal:], "S_theta": s_theta}
+    return relative_action_error(np.asarray(log_prob(model, x, cond), np.float64), s, n_calibrate)
 
 
 def independence_metropolis(model: CANetwork, key: PRNGKeyArray, n: int, action: Callable, cond=None

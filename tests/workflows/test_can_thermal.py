@@ -24,14 +24,20 @@ def test_can_thermal_small_run(tmp_path):
         assert 0.05 < metrics[f"acceptance_T{i}"]["value"] <= 1
         m = metrics[f"log_z_T{i}"]
         assert abs(m["value"] - m["reference"]) < 4 * m["error"] + 0.05, m
+        # KL(p || p_theta) >= 0: the held-out estimate against the exact conditionals is not
+        # significantly negative (it would be if the exact conditionals were wrong)
+        m = metrics[f"kl_heldout_T{i}"]
+        assert m["error"] > 0 and m["value"] > -4 * m["error"], m
+    assert "kl_train_T0" in metrics and "kl_train_T1" not in metrics
     assert metrics["trained_T0"]["value"] == 1 and metrics["trained_T1"]["value"] == 0
     assert metrics["kinks_hmc_T0"]["value"] > metrics["kinks_hmc_T2"]["value"]  # more kinks at low T
-    for fig in ("action_scatter", "kink_histograms", "sample_paths"):
+    for fig in ("action_scatter", "kink_histograms", "sample_paths", "site_kl"):
         assert (out / f"{fig}.png").exists()
 
 
 @pytest.mark.parametrize("overrides,match", [({"T_low": 0.0}, "T.low"), ({"T_low": -1.0}, "T.low"),
                                              ({"n_sites": 0}, "n.sites"), ({"n_components": 0}, "n.components"),
+                                             ({"positional": -1}, "positional"),
                                              ({"T_low": 0.2, "T_high": 0.1}, "T.low"), ({"lam": -1.0}, "lam")])
 def test_bad_parameters_raise(overrides, match):
     with pytest.raises(ValueError, match=match):
