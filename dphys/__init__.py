@@ -28,3 +28,4 @@ from dphys.sde import integrate_sde as integrate_sde
 from dphys.train import TrainingDivergedError as TrainingDivergedError
 from dphys.train import TrainResult as TrainResult
 from dphys.train import fit as fit
+from dphys.train import warmup_cosine_adam as warmup_cosine_adam

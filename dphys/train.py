@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 
 from dphys._io import atomic_write
 
-__all__ = ["TrainResult", "TrainingDivergedError", "fit"]
+__all__ = ["TrainResult", "TrainingDivergedError", "fit", "warmup_cosine_adam"]
 
 CHECKPOINT_NAME = "checkpoint.eqx"
 SIDECAR_NAME = "checkpoint.json"
@@ -104,6 +104,17 @@ class TrainingDivergedError(FloatingPointError):
 
     def __reduce__(self):  # keep it picklable despite the custom __init__
         return type(self), (self.step, self.loss, self.checkpoint_step)
+
+
+def warmup_cosine_adam(learning_rate: float, steps: int, *, clip_norm: float = 1.0,
+                       final_fraction: float = 0.05) -> optax.GradientTransformation:
+    """The optimiser of the diffusion workflows: Adam after clipping the global gradient norm to
+    `clip_norm`, its learning rate warmed up linearly from 0 over `min(100, steps // 10 + 1)`
+    steps to `learning_rate`, then decayed by a cosine to `final_fraction * learning_rate` at
+    `steps`."""
+    schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(100, steps // 10 + 1), steps,
+                                                  final_fraction * learning_rate)
+    return optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(schedule))
 
 
 def fit(

@@ -46,7 +46,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from tqdm.auto import tqdm
 
 import dphys.diffusion as dd
@@ -55,7 +54,7 @@ from dphys.lattice.langevin import langevin_chain
 from dphys.lattice.phi4 import Phi4Action, phi4_observables, symmetry_augment
 from dphys.nn import LatticeUNet
 from dphys.report import Report
-from dphys.train import fit
+from dphys.train import fit, warmup_cosine_adam
 from dphys.workflows import Param, Workflow, nonnegative, positive, register
 
 SAMPLER_CHOICES = ("em", "pc", "ode", "heun")
@@ -107,8 +106,7 @@ def train_score(data: np.ndarray, *, channels: tuple[int, ...], z2_odd: bool, si
         k_idx, k_aug = jax.random.split(k)
         return symmetry_augment(k_aug, data[jax.random.randint(k_idx, (batch_size,), 0, n)])
 
-    schedule = optax.warmup_cosine_decay_schedule(0.0, lr, min(100, steps // 10 + 1), steps, lr / 20)
-    optimizer = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
+    optimizer = warmup_cosine_adam(lr, steps)
     log_every = max(1, min(100, steps // 10))
     result = fit(lambda model, batch, k: dd.dsm_loss(model, batch, k), score, optimizer, batch_fn, steps=steps,
                  key=k_fit, log_every=log_every, checkpoint_dir=checkpoint_dir,

@@ -73,7 +73,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 import dphys.superres as sr
 from dphys.lattice.hmc import HMC, check_acceptance, sample_chains
@@ -81,7 +80,7 @@ from dphys.lattice.phi4 import Phi4Action, phi4_observables
 from dphys.superres.data import UNITS
 from dphys.report import Report
 from dphys.stats import jackknife
-from dphys.train import fit
+from dphys.train import fit, warmup_cosine_adam
 from dphys.workflows import Param, Workflow, nonnegative, positive, register
 
 METHODS = ("bicubic", "det", "mean", "member")
@@ -91,11 +90,6 @@ PHASE_NAMES = ("clear", "liquid", "ice")
 # --------------------------------------------------------------------------------------------
 # training
 # --------------------------------------------------------------------------------------------
-
-
-def _optimizer(lr: float, steps: int):
-    schedule = optax.warmup_cosine_decay_schedule(0.0, lr, min(100, steps // 10 + 1), steps, lr / 20)
-    return optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
 
 
 def _log_every(steps: int) -> int:
@@ -119,7 +113,7 @@ def train_diffusion(cond, target, *, factor, channels, steps, batch_size, lr, p_
 
     log_every = _log_every(steps)
     result = fit(lambda m, b, k: sr.conditional_dsm_loss(m, b[0], b[1], k, p_uncond=p_uncond), score,
-                 _optimizer(lr, steps), batch_fn, steps=steps, key=k_fit, log_every=log_every,
+                 warmup_cosine_adam(lr, steps), batch_fn, steps=steps, key=k_fit, log_every=log_every,
                  checkpoint_dir=checkpoint_dir, progress=progress, desc=desc)
     return result.model, result
 
@@ -129,7 +123,7 @@ def train_regression(cond, target, *, factor, channels, steps, batch_size, lr, k
     """Train the deterministic `RegressionNet` by mean squared error. Returns (model, fit result)."""
     k_net, k_fit = jax.random.split(key)
     model = sr.RegressionNet(target.shape[1], cond.shape[1], factor, channels=channels, key=k_net)
-    result = fit(lambda m, b, k: sr.regression_loss(m, b[0], b[1]), model, _optimizer(lr, steps),
+    result = fit(lambda m, b, k: sr.regression_loss(m, b[0], b[1]), model, warmup_cosine_adam(lr, steps),
                  (jnp.asarray(cond), jnp.asarray(target)), steps=steps, batch_size=batch_size, key=k_fit,
                  log_every=_log_every(steps), checkpoint_dir=checkpoint_dir, progress=progress,
                  desc="superres regression")

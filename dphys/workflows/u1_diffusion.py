@@ -46,7 +46,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from tqdm.auto import tqdm
 
 import dphys.diffusion as dd
@@ -65,7 +64,7 @@ from dphys.lattice.u1_diffusion import (
 )
 from dphys.report import Report
 from dphys.stats import integrated_autocorrelation_time
-from dphys.train import fit
+from dphys.train import fit, warmup_cosine_adam
 from dphys.workflows import Param, Workflow, positive, register
 
 LOOPS = ((1, 1), (1, 2), (2, 2))
@@ -140,8 +139,7 @@ def train_u1_score(data: np.ndarray, beta: float, *, width: int, depth: int, s_m
         k_idx, k_aug = jax.random.split(k)
         return gauge_augment(k_aug, data[jax.random.randint(k_idx, (batch_size,), 0, n)])
 
-    schedule = optax.warmup_cosine_decay_schedule(0.0, lr, min(100, steps // 10 + 1), steps, lr / 20)
-    optimizer = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
+    optimizer = warmup_cosine_adam(lr, steps)
     log_every = max(1, min(100, steps // 10))
     result = fit(lambda m, b, k: u1_dsm_loss(m, b, k), score, optimizer, batch_fn, steps=steps, key=k_fit,
                  log_every=log_every, checkpoint_dir=checkpoint_dir,
