@@ -51,3 +51,10 @@ def test_bad_configuration_is_rejected_before_running():
         WORKFLOW.config(quick=True, L=6, levels=3)
     with pytest.raises(ValueError, match="em-ladder"):
         WORKFLOW.config(quick=True, em_ladder="10,x")
+
+
+def test_edm_process_runs_end_to_end(tmp_path):
+    WORKFLOW(str(tmp_path), quick=True, seed=0, **dict(TINY, process="edm", cost_study=False, n_mh=8))
+    metrics = json.loads((tmp_path / "report.json").read_text())["metrics"]
+    assert metrics["chi2_gen"]["error"] > 0 and metrics["final_loss"]["value"] > 0
+    assert metrics["score_evals_per_sample"]["value"] == 20
