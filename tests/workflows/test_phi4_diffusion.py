@@ -53,6 +53,7 @@ def test_bad_configuration_is_rejected_before_running():
         WORKFLOW.config(quick=True, em_ladder="10,x")
 
 
+@pytest.mark.slow  # 25 s; the EDM process and preconditioning are tested in tests/diffusion
 def test_edm_process_runs_end_to_end(tmp_path):
     WORKFLOW(str(tmp_path), quick=True, seed=0, **dict(TINY, process="edm", cost_study=False, n_mh=8))
     metrics = json.loads((tmp_path / "report.json").read_text())["metrics"]
