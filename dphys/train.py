@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 
 from dphys._io import atomic_write
 
-__all__ = ["TrainResult", "TrainingDivergedError", "fit", "warmup_cosine_adam"]
+__all__ = ["TrainResult", "TrainingDivergedError", "augmented_batches", "fit", "warmup_cosine_adam"]
 
 CHECKPOINT_NAME = "checkpoint.eqx"
 SIDECAR_NAME = "checkpoint.json"
@@ -104,6 +104,20 @@ class TrainingDivergedError(FloatingPointError):
 
     def __reduce__(self):  # keep it picklable despite the custom __init__
         return type(self), (self.step, self.loss, self.checkpoint_step)
+
+
+def augmented_batches(data: Array, batch_size: int, augment: Callable) -> Callable[[PRNGKeyArray], Array]:
+    """A `batch_fn(key)` for `fit`: `batch_size` configurations drawn uniformly (with replacement)
+    from `data` (leading sample axis), then `augment(key, batch)` (random symmetry transformations
+    of the action: lattice translations and signs, gauge transformations, ...)."""
+    data = jnp.asarray(data)
+    n = data.shape[0]
+
+    def batch_fn(key):
+        k_idx, k_aug = jax.random.split(key)
+        return augment(k_aug, data[jax.random.randint(k_idx, (batch_size,), 0, n)])
+
+    return batch_fn
 
 
 def warmup_cosine_adam(learning_rate: float, steps: int, *, clip_norm: float = 1.0,

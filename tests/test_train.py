@@ -286,3 +286,15 @@ def test_non_scalar_loss_is_rejected():
     with pytest.raises(ValueError, match=r"loss_fn must return a scalar, got shape \(2,\)"):
         fit(lambda m, b, k: m * 2.0, jnp.zeros(2), optax.sgd(0.1), lambda key: None,
             steps=10, key=jax.random.key(0), progress=False)
+
+
+def test_augmented_batches_draw_rows_of_the_data_then_augment():
+    from dphys.train import augmented_batches
+
+    data = jnp.arange(30.0).reshape(10, 3)
+    batch_fn = augmented_batches(data, 6, lambda k, b: -b)
+    key = jax.random.PRNGKey(3)
+    batch = np.asarray(batch_fn(key))
+    idx = jax.random.randint(jax.random.split(key)[0], (6,), 0, 10)
+    np.testing.assert_array_equal(batch, -np.asarray(data)[np.asarray(idx)])
+    assert batch.shape == (6, 3)

@@ -66,7 +66,7 @@ from dphys.lattice.langevin import langevin_chain
 from dphys.lattice.phi4 import Phi4Action, phi4_observables, symmetry_augment
 from dphys.nn import LatticeUNet
 from dphys.report import Report
-from dphys.train import fit, warmup_cosine_adam
+from dphys.train import augmented_batches, fit, warmup_cosine_adam
 from dphys.workflows import Param, Workflow, nonnegative, positive, register
 
 SAMPLER_CHOICES = ("em", "pc", "ode", "heun")
@@ -122,13 +122,7 @@ def train_score(data: np.ndarray, *, channels: tuple[int, ...], z2_odd: bool, si
         weighting = "ncsn"
     else:
         raise ValueError(f"train_score: process={process!r}, expected 've' or 'edm'")
-    data = jnp.asarray(data)
-    n = data.shape[0]
-
-    def batch_fn(k):
-        k_idx, k_aug = jax.random.split(k)
-        return symmetry_augment(k_aug, data[jax.random.randint(k_idx, (batch_size,), 0, n)])
-
+    batch_fn = augmented_batches(data, batch_size, symmetry_augment)
     optimizer = warmup_cosine_adam(lr, steps)
     log_every = max(1, min(100, steps // 10))
     result = fit(lambda model, batch, k: dd.dsm_loss(model, batch, k, weighting=weighting), score, optimizer,

@@ -64,7 +64,7 @@ from dphys.lattice.u1_diffusion import (
 )
 from dphys.report import Report
 from dphys.stats import integrated_autocorrelation_time
-from dphys.train import fit, warmup_cosine_adam
+from dphys.train import augmented_batches, fit, warmup_cosine_adam
 from dphys.workflows import Param, Workflow, positive, register
 
 LOOPS = ((1, 1), (1, 2), (2, 2))
@@ -132,13 +132,7 @@ def train_u1_score(data: np.ndarray, beta: float, *, width: int, depth: int, s_m
     k_net, k_fit = jax.random.split(key)
     L = data.shape[-1]
     score = U1Score(U1ScoreNet(width, depth, key=k_net), dd.VEGeometric(s_min, s_max), beta, L)
-    data = jnp.asarray(data)
-    n = data.shape[0]
-
-    def batch_fn(k):
-        k_idx, k_aug = jax.random.split(k)
-        return gauge_augment(k_aug, data[jax.random.randint(k_idx, (batch_size,), 0, n)])
-
+    batch_fn = augmented_batches(data, batch_size, gauge_augment)
     optimizer = warmup_cosine_adam(lr, steps)
     log_every = max(1, min(100, steps // 10))
     result = fit(lambda m, b, k: u1_dsm_loss(m, b, k), score, optimizer, batch_fn, steps=steps, key=k_fit,
