@@ -119,6 +119,7 @@ def test_dsm_loss_is_finite_and_differentiable(score):  # the loss is trained in
     assert float(jnp.max(jnp.abs(grads.net.project.weight))) > 0
 
 
+@pytest.mark.slow  # 13 s; HMC itself is checked against u1_exact in tests/workflows/test_lattice_mc.py
 def test_hmc_refine_reaches_the_exact_plaquette():
     """From configurations far from equilibrium (uniform links), 30 trajectories at beta = 2 on 4x4
     give the exact plaquette within 4 standard errors (fixed seed)."""
