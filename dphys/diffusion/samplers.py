@@ -232,28 +232,29 @@ def probability_flow(process: AbstractProcess, score: Callable) -> Callable:
     return v
 
 
-def _heun(process, score_b, x, key, grid, save_idx):
-    """EDM's Heun steps in the noise level sigma = s/alpha on the scaled state x_hat = x/alpha, which
-    follows the VE flow dx_hat/dsigma = -sigma alpha S(alpha x_hat, t(sigma)) for every process."""
-    steps = len(grid) - 1
-    grid = jnp.asarray(grid, jnp.result_type(float))
+def heun_step(process: AbstractProcess, score: Callable, grid: Array, i, x: PyTree) -> PyTree:
+    """Step `i` (grid[i] -> grid[i + 1]) of EDM's Heun sampler in the noise level sigma = s/alpha on
+    the scaled state x_hat = x/alpha, which follows the VE flow dx_hat/dsigma = -sigma alpha
+    S(alpha x_hat, t(sigma)) for every process. `score` takes what `x` is (one state or a batch)."""
 
     def d(x_hat, t):
         alpha, s = process.mean_std(t)
         sigma = s / alpha
-        sc = score_b(jtu.tree_map(lambda a: alpha * a, x_hat), t)
+        sc = score(jtu.tree_map(lambda a: alpha * a, x_hat), t)
         return jtu.tree_map(lambda si: -sigma * alpha * si, sc)
 
-    def step(i, x, key):
-        t, t_next = grid[i], grid[i + 1]
-        alpha, alpha_next = process.mean_std(t)[0], process.mean_std(t_next)[0]
-        h = process.sigma_of_t(t_next) - process.sigma_of_t(t)
-        x_hat = jtu.tree_map(lambda a: a / alpha, x)
-        d1 = d(x_hat, t)
-        d2 = d(_axpy(h, d1, x_hat), t_next)
-        return jtu.tree_map(lambda a, u, v: alpha_next * (a + 0.5 * h * (u + v)), x_hat, d1, d2)
+    t, t_next = grid[i], grid[i + 1]
+    alpha, alpha_next = process.mean_std(t)[0], process.mean_std(t_next)[0]
+    h = process.sigma_of_t(t_next) - process.sigma_of_t(t)
+    x_hat = jtu.tree_map(lambda a: a / alpha, x)
+    d1 = d(x_hat, t)
+    d2 = d(_axpy(h, d1, x_hat), t_next)
+    return jtu.tree_map(lambda a, u, v: alpha_next * (a + 0.5 * h * (u + v)), x_hat, d1, d2)
 
-    return _fixed_loop(step, x, key, steps, save_idx)
+
+def _heun(process, score_b, x, key, grid, save_idx):
+    grid = jnp.asarray(grid, jnp.result_type(float))
+    return _fixed_loop(lambda i, x, key: heun_step(process, score_b, grid, i, x), x, key, len(grid) - 1, save_idx)
 
 
 def ode_solve(vector_field, y0, t0, t1, ts, *, solver, rtol, atol, max_steps, name):
@@ -275,12 +276,28 @@ def ode_solve(vector_field, y0, t0, t1, ts, *, solver, rtol, atol, max_steps, na
     return ys, evals
 
 
-def _time_grid(process, sampler, steps, rho):
+def time_grid(process, sampler, steps, rho):
     """The times t_0 = t_max > t_1 > ... > t_steps = t_min (float64 NumPy) of the fixed-step samplers."""
     u = np.arange(steps + 1, dtype=np.float64) / steps
     if sampler == "heun":
-        return np.asarray(jax.vmap(lambda u: process.karras_schedule(u, rho))(u), dtype=np.float64)
-    return np.asarray(jax.vmap(process.schedule)(u), dtype=np.float64)
+        grid = np.array(jax.vmap(lambda u: process.karras_schedule(u, rho))(u), dtype=np.float64)
+    else:
+        grid = np.array(jax.vmap(process.schedule)(u), dtype=np.float64)
+    grid[0], grid[-1] = process.t_max, process.t_min
+    return grid
+
+
+def initial_states(name, process, key, struct, n_samples, x_init):
+    """`n_samples` prior draws at t_max, or the checked `x_init`."""
+    if x_init is None:
+        return _prior(process, key, struct, n_samples)
+    x = jtu.tree_map(jnp.asarray, x_init)
+    for a, s in zip(jtu.tree_leaves(x), jtu.tree_leaves(struct)):
+        if a.shape != (n_samples, *s.shape):
+            raise ValueError(f"{name}: x_init has a leaf of shape {a.shape}, expected {(n_samples, *s.shape)}")
+        if not isinstance(a, jax.core.Tracer) and not np.all(np.isfinite(np.asarray(a))):
+            raise ValueError(f"{name}: x_init contains NaN or inf")
+    return x
 
 
 def _check_sampler_args(name, sampler, steps, n_samples, snr, n_corrector, solver, rtol, atol):
@@ -359,18 +376,8 @@ def sample(
             raise ValueError(f"{name}: guidance returned {out}, expected the state's shapes {struct}")
     save_idx = _save_grid(name, steps, save_every)
     prior_key, key = jax.random.split(key)
-    if x_init is None:
-        x = _prior(process, prior_key, struct, n_samples)
-    else:
-        x = jtu.tree_map(jnp.asarray, x_init)
-        for a, s in zip(jtu.tree_leaves(x), jtu.tree_leaves(struct)):
-            if a.shape != (n_samples, *s.shape):
-                raise ValueError(f"{name}: x_init has a leaf of shape {a.shape}, expected {(n_samples, *s.shape)}")
-            if not isinstance(a, jax.core.Tracer) and not np.all(np.isfinite(np.asarray(a))):
-                raise ValueError(f"{name}: x_init contains NaN or inf")
-
-    grid = np.array(_time_grid(process, sampler, steps, rho))
-    grid[0], grid[-1] = process.t_max, process.t_min
+    x = initial_states(name, process, prior_key, struct, n_samples, x_init)
+    grid = time_grid(process, sampler, steps, rho)
     times = grid[save_idx]
     xs, x_final, evals = _run(score, guidance, process, x, key, sampler, steps, tuple(int(i) for i in save_idx),
                               tuple(float(t) for t in grid), snr, int(n_corrector), solver, rtol, atol, max_steps,
