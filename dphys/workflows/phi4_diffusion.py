@@ -17,9 +17,12 @@ models as stochastic quantisation, the DMasSQ setup).
    $U_L = 1 - \langle M^4\rangle/(3\langle M^2\rangle^2)$, the action density, the connected
    two-point function, each with jackknife errors (`dphys.lattice.phi4_observables`); the
    deviation of each from HMC in combined standard errors (`*_dev_sigma`).
-4. Exactness: proposals from the probability-flow ODE, whose density $q$ is computed by the same
-   flow (`dd.log_likelihood`, exact divergence or Hutchinson probes), corrected by independence
-   Metropolis towards $e^{-S}$ (`dd.metropolis_correct`); acceptance and corrected observables.
+4. Exactness: proposals corrected by independence Metropolis towards $e^{-S}$
+   (`dd.metropolis_correct`) with their exact density $q$: by default (`--mh-proposals heun`)
+   Heun samples and the density of the Heun map itself (`dd.sample_with_log_density`: the
+   log-determinant of each step's Jacobian, no tolerance involved), or PF-ODE samples and their
+   PF-ODE likelihood (`dd.log_likelihood`, exact divergence or Hutchinson probes, exact up to the
+   ODE tolerance); acceptance and corrected observables.
 5. Stochastic quantisation: the reverse-process trajectory of one configuration next to a
    Langevin trajectory $d\phi = -\partial S/\partial\phi\,d\tau + \sqrt2\,dW$
    (`dphys.lattice.langevin_chain`), which samples the same $e^{-S}$ in the limit $\tau\to\infty$
@@ -34,11 +37,15 @@ configurations, deviations of <|M|> and chi_2 in combined standard errors, measu
 the functions of this module): trained 6000 steps on the VE SDE, Heun and the PF-ODE stay 7.4-7.7
 sigma off at any budget (the model's bias; EM 1.3-5 sigma); trained on EDM, Heun is within 0.2
 sigma at 20 steps (40 evaluations) and the PF-ODE within 0.5 sigma, while EM is 2.1-6 sigma off
-at 100-400 steps. With `--quick --process edm --train-steps 6000 --cost-study --n-cost 1024`
-(the workflow's smaller HMC reference, 2000 configurations, so looser agreement) EM agreed
-within 2 sigma from 50 steps and Heun from 80 evaluations: a ratio of 1.6, not the 1/5 aimed
-at. The deterministic samplers need the EDM parametrisation; whether they beat EM at equal
-agreement depends on how precise the reference is.
+at 100-400 steps. Through the workflow, `--quick --process edm --train-steps 6000 --cost-study
+--n-cost 1024 --samples 2000 --em-ladder 25,50,100,200,400,800 --heun-ladder 5,10,20,40` (16,000
+HMC configurations, which are also the training data): EM is 9.8, 2.3, 2.2, 2.1, 0.2 and 0.4
+sigma off at 25-800 steps, so it agrees within 2 sigma from 400 evaluations; Heun is 13.5, 4.0,
+3.6 and 0.5 sigma off at 10-80 evaluations, so it agrees from 80; ratio 80/400 = 0.2, the 1/5
+aimed at (with no margin: EM at 50-200 steps is only just outside 2 sigma). The PF-ODE at rtol
+1e-2..1e-4 (109-192 evaluations) is 1.6-2.4 sigma off. With the workflow's default quick
+reference (2000 configurations) EM agreed from 50 steps and Heun from 80 evaluations (ratio 1.6):
+the comparison needs a reference precise enough to see EM's bias.
 
 Run time on 2 CPU cores: `--quick` (L = 8, 1500 training steps, no cost study) took 4.5 min wall
 but only 100 s of CPU time on a machine shared by five JAX processes (load average 6), so about
@@ -164,6 +171,24 @@ def _draw(score, key, L, n, sampler, steps, rtol=1e-4, save_every=None, batch=51
     return np.concatenate(parts), info0
 
 
+def metropolis_proposals(score, key, L, n, kind, *, heun_steps=20, rtol=1e-4, probes=0, key_probes=None,
+                         batch=512):
+    """n proposals (L, L) with their log-densities for `dd.metropolis_correct` -> (proposals NumPy,
+    log q, score evaluations per proposal). `kind` "heun": Heun samples and the exact density of
+    the Heun map (`dd.sample_with_log_density`, d JVPs per evaluation); "ode": PF-ODE samples and
+    their PF-ODE likelihood (`dd.log_likelihood`, exact divergence or `probes` Hutchinson probes;
+    exact up to the tolerance `rtol`)."""
+    if kind == "heun":
+        parts = [dd.sample_with_log_density(score, jax.random.fold_in(key, i), (L, L), min(batch, n - start),
+                                            steps=heun_steps) for i, start in enumerate(range(0, n, batch))]
+        return (np.concatenate([np.asarray(p[0]) for p in parts]), jnp.concatenate([p[1] for p in parts]),
+                parts[0][2].n_score_evals)
+    proposals, ode_info = _draw(score, key, L, n, "ode", 100, rtol=rtol)
+    logq, lik = dd.log_likelihood(score, jnp.asarray(proposals), key=key_probes, n_probes=probes or None,
+                                  rtol=rtol, atol=rtol)
+    return proposals, logq, ode_info.n_score_evals + lik.n_score_evals
+
+
 def _converged_from(evals, ok):
     """Fewest evaluations from which on every budget of the ladder agrees; None if the largest does not."""
     best = None
@@ -213,15 +238,15 @@ def run(config: dict[str, Any], report: Report) -> None:
     obs_gen = _observables(gen, action)
     compare(report, "gen", obs_gen, obs_hmc)
 
-    # 4. Metropolis correction of PF-ODE proposals
-    proposals, ode_info = _draw(score, k_mh, L, config["n_mh"], "ode", config["steps"], rtol=config["ode_rtol"])
-    logq, lik = dd.log_likelihood(score, jnp.asarray(proposals), key=k_lik,
-                                  n_probes=config["probes"] or None, rtol=config["ode_rtol"], atol=config["ode_rtol"])
+    # 4. Metropolis correction of Heun proposals (exact density of the Heun map) or PF-ODE ones
+    proposals, logq, mh_evals = metropolis_proposals(score, k_mh, L, config["n_mh"], config["mh_proposals"],
+                                                     heun_steps=config["mh_steps"], rtol=config["ode_rtol"],
+                                                     probes=config["probes"], key_probes=k_lik)
     logp = -jax.vmap(action)(jnp.asarray(proposals))
     chain, mh_acceptance = dd.metropolis_correct(k_mh, jnp.asarray(proposals), logq, logp)
     chain = np.asarray(chain)
     report.add("mh_acceptance", mh_acceptance)
-    report.add("mh_score_evals_per_sample", ode_info.n_score_evals + lik.n_score_evals)
+    report.add("mh_score_evals_per_sample", mh_evals)
     n_distinct = len(np.unique(chain.reshape(len(chain), -1), axis=0))
     report.add("mh_distinct_states", n_distinct)
     obs_mh = _observables(chain, action)
@@ -398,8 +423,11 @@ WORKFLOW = register(
             Param("ode_rtol", 1e-4, "rtol = atol of the PF-ODE sampler and the likelihood", quick=1e-3,
                   check=positive),
             Param("n_gen", 1024, "generated samples of the main comparison", quick=256, check=positive),
-            Param("n_mh", 512, "PF-ODE proposals of the Metropolis correction", quick=48),
-            Param("probes", 0, "Hutchinson probes of the likelihood (0: exact divergence)", check=nonnegative),
+            Param("n_mh", 512, "proposals of the Metropolis correction", quick=48),
+            Param("mh_proposals", "heun", "proposals of the Metropolis correction: heun (exact density of the "
+                  "Heun map) or ode (PF-ODE likelihood, exact up to --ode-rtol)", choices=("heun", "ode")),
+            Param("mh_steps", 20, "Heun steps of the Metropolis proposals (2 evaluations each)", check=positive),
+            Param("probes", 0, "Hutchinson probes of the PF-ODE likelihood (0: exact divergence)", check=nonnegative),
             Param("cost_study", True, "compare EM, Heun and PF-ODE at increasing numbers of score evaluations",
                   quick=False),
             Param("n_cost", 1024, "samples per point of the cost study", quick=256, check=positive),

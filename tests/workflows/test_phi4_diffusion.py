@@ -32,7 +32,7 @@ def test_metrics_with_errors_and_references(report):
             assert m["error"] > 0 and m["reference"] == pytest.approx(hmc["value"]), (name, label, m)
     assert 0 <= metrics["mh_acceptance"]["value"] <= 1
     assert metrics["score_evals_per_sample"]["value"] == 20  # Euler-Maruyama: one per step
-    assert metrics["mh_score_evals_per_sample"]["value"] > 0
+    assert metrics["mh_score_evals_per_sample"]["value"] == 40  # Heun proposals: 20 steps, 2 evaluations each
     assert metrics["final_loss"]["value"] > 0
     assert 0.5 < metrics["hmc_acceptance"]["value"] <= 1
     assert any(k.startswith("cost_em_") for k in metrics) and any(k.startswith("cost_heun_") for k in metrics)
@@ -54,8 +54,10 @@ def test_bad_configuration_is_rejected_before_running():
 
 
 @pytest.mark.slow  # 25 s; the EDM process and preconditioning are tested in tests/diffusion
-def test_edm_process_runs_end_to_end(tmp_path):
-    WORKFLOW(str(tmp_path), quick=True, seed=0, **dict(TINY, process="edm", cost_study=False, n_mh=8))
+def test_edm_process_and_ode_proposals_run_end_to_end(tmp_path):
+    WORKFLOW(str(tmp_path), quick=True, seed=0, **dict(TINY, process="edm", cost_study=False, n_mh=8,
+                                                       mh_proposals="ode"))
     metrics = json.loads((tmp_path / "report.json").read_text())["metrics"]
     assert metrics["chi2_gen"]["error"] > 0 and metrics["final_loss"]["value"] > 0
     assert metrics["score_evals_per_sample"]["value"] == 20
+    assert 0 <= metrics["mh_acceptance"]["value"] <= 1 and metrics["mh_score_evals_per_sample"]["value"] > 20
