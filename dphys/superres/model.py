@@ -208,7 +208,8 @@ def conditional_dsm_loss(score: ConditionalScore, cond: Float[Array, "batch C_c 
 
 def sample_ensemble(score: ConditionalScore, key: PRNGKeyArray, cond: Float[Array, "*scenes C_c h w"],
                     n_members: int = 30, *, sampler: str = "heun", steps: int = 18, guidance: float = 0.0,
-                    denoise: bool = True, chunk: int | None = None, **sample_kw) -> Float[Array, "*scenes n C_t H W"]:
+                    denoise: bool = True, chunk: int | None = None, base: Float[Array, "*scenes C_t H W"] | None = None,
+                    **sample_kw) -> Float[Array, "*scenes n C_t H W"]:
     r"""Ensembles of `n_members` fine targets for one condition `(C_c, h, w)` or a batch of them
     `(n_scenes, C_c, h, w)`: `dphys.diffusion.sample` on the score bound to each scene's
     condition, vmapped over scenes (`chunk` scenes per compiled call; default all).
@@ -216,7 +217,10 @@ def sample_ensemble(score: ConditionalScore, key: PRNGKeyArray, cond: Float[Arra
     **Arguments:** `score`; `key`; `cond`; `n_members` (> 0, default 30 as in CloudDiff);
     `sampler`, `steps`, `denoise` and further keywords of `dphys.diffusion.sample` (default: EDM
     Heun, 18 steps, final Tweedie denoising: 37 score evaluations per member); `guidance` weight
-    $w \ge 0$ of classifier-free guidance (needs a score trained with `p_uncond > 0`).
+    $w \ge 0$ of classifier-free guidance (needs a score trained with `p_uncond > 0`); `base`:
+    residual mode (CorrDiff), for a `score` trained on target minus a deterministic prediction:
+    that prediction, one per scene (shape of a target, with the scene axis if `cond` has one),
+    added to every member, so the members are base + residual.
 
     **Returns:** members `(n_scenes, n_members, C_t, H, W)` (no scene axis for one condition).
     """
@@ -235,6 +239,12 @@ def sample_ensemble(score: ConditionalScore, key: PRNGKeyArray, cond: Float[Arra
     h, w = cond.shape[-2:]
     shape = (score.target_channels, score.factor * h, score.factor * w)
     chunk = cond.shape[0] if chunk is None else _positive_int("sample_ensemble", "chunk", chunk)
+    if base is not None:
+        base = jnp.asarray(base)
+        expected = shape if single else (cond.shape[0], *shape)
+        if base.shape != expected:
+            raise ValueError(f"sample_ensemble: base of shape {base.shape}, expected {expected} (one target per scene)")
+        base = base[None] if single else base
 
     # The prior draws of all members of all scenes are made here in one call (x_init): random draws
     # vmapped over keys compile slowly. Deterministic samplers ("heun", "ode") then share one key;
@@ -255,6 +265,8 @@ def sample_ensemble(score: ConditionalScore, key: PRNGKeyArray, cond: Float[Arra
     parts = [draw(cond[i:i + chunk], x_init[i:i + chunk], keys[i:i + chunk] if stochastic else keys)
              for i in range(0, n, chunk)]
     out = jnp.concatenate(parts)
+    if base is not None:
+        out = out + base[:, None]
     return out[0] if single else out
 
 

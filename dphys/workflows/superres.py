@@ -5,14 +5,20 @@ same machinery on $\phi^4$ lattice configurations (block-averaged -> fine).
 1. Synthetic scenes (`dphys.superres.generate_scenes`, periodic, documented formulas): coarse
    (2 km) condition = 3 brightness temperatures + cos(viewing zenith angle); fine (1 km) target =
    cloud-top height (km), ln optical thickness, effective radius (um), phase (clear/liquid/ice).
-2. Training with `dphys.fit` (checkpoints in `out/checkpoints/*`): a `ConditionalScore` (U-Net on
-   [noisy target, bicubic-upsampled condition, flag], EDM preconditioning and weighting) by
-   conditional denoising score matching with condition dropout `p_uncond` (classifier-free
-   guidance), and a `RegressionNet` (the same U-Net, condition only) by mean squared error.
-3. Evaluation on held-out scenes, for `bicubic` (the block-averaged, i.e. 2 km, true properties
-   upsampled bicubically: the 2 km product at 1 km, an oracle baseline that knows the coarse truth),
-   `det` (regression), `mean` (the ensemble mean; phase from the mean of the phase channels) and
-   `member` (each ensemble member, metrics averaged over members):
+2. Training with `dphys.fit` (checkpoints in `out/checkpoints/*`): a `RegressionNet` (U-Net on the
+   bicubic-upsampled condition) by mean squared error, the deterministic baseline; the same U-Net
+   on the coarse grid trained on the block-averaged properties (a 2 km retrieval, the source of
+   the bicubic baseline); and a `ConditionalScore` (U-Net on [noisy target, upsampled condition,
+   flag], EDM preconditioning and weighting) by conditional denoising score matching with
+   condition dropout `p_uncond` (classifier-free guidance). With `--residual` (default) the
+   diffusion model learns the residual target - regression output (CorrDiff, Mardani et al.
+   2023), with the EDM data scale set to the residual's RMS, and the members are regression output
+   + sampled residual; otherwise it learns the target itself.
+3. Evaluation on held-out scenes, for `bicubic` (the 2 km retrieval upsampled bicubically: the
+   2 km product at 1 km, from the same radiances), `bicubic_oracle` (the block-averaged TRUE
+   properties upsampled bicubically: knows the coarse truth, so not a fair competitor; shown as
+   the limit of coarse information), `det` (regression), `mean` (the ensemble mean; phase from the
+   mean of the phase channels) and `member` (each ensemble member, metrics averaged over members):
    MAE/RMSE per continuous variable over the pixels that are cloudy in the truth, in physical
    units; phase accuracy, POD/FAR/CSI per class and the cloud mask CSI over all pixels; power
    spectra of each continuous variable (clear pixels at their fixed values) and their mean
@@ -20,7 +26,11 @@ same machinery on $\phi^4$ lattice configurations (block-averaged -> fine).
    ensemble spread against the error of the mean (Pearson correlation and spread-error ratio) and
    the CRPS of the ensemble (the MAE is the CRPS of a deterministic retrieval).
    `rmse_ratio_*` = RMSE(mean)/RMSE(det) and `csi_ratio_*` = CSI(mean)/CSI(det) summarise the
-   comparison with the baseline (< 1.05 and > 0.95 respectively: within 5%).
+   comparison with the baseline (< 1.05 and > 0.95 respectively: within 5%);
+   `bicubic_ratio_*` = RMSE(mean)/RMSE(bicubic) (< 1: the ensemble mean beats bicubic).
+   An ensemble mean of m calibrated members has RMSE$^2$ = RMSE(conditional mean)$^2$ +
+   spread$^2/m$, so with 30 members it can be expected at about 1.6% above a regression that
+   has learned the conditional mean.
 4. Lattice part (`--lattice`): HMC ensemble of 2D $\phi^4$ (`dphys.lattice`), pairs (block average
    over `factor` x `factor`, configuration), conditional diffusion trained with random translations
    by multiples of `factor` and $\phi\to-\phi$; on held-out coarse configurations, one generated
@@ -34,33 +44,40 @@ same machinery on $\phi^4$ lattice configurations (block-averaged -> fine).
 Figures: `scene` (condition, truth, deterministic, two members, ensemble mean and spread for one
 scene, per variable), `power_spectra`, `spread_skill`, `lattice_two_point`.
 
-Run time: `--quick` (16x16 fine / 8x8 coarse, 384 training scenes, 1500 + 600 training steps, 24
-test scenes x 30 members, Heun 18 steps = 37 score evaluations per member; lattice L = 8) took
-126-129 s of CPU time (205 s wall on the 2 shared cores at load average 5.5: diffusion training
-90 s, regression 36 s, ensembles 24 s, lattice part 36 s; 270 s at load 8), so about 1.5-2
-minutes on 2 idle cores (not measured idle; the 120 s target is not demonstrated). The
-defaults (32x32 / 16x16, 2048 scenes, 6000 + 3000 steps, 64 test scenes, L = 16) cost about 4x per
-step and were not run here (estimated 30-60 minutes on the CPU; an accelerator is advisable).
+Run time: `--quick` (16x16 fine / 8x8 coarse, 2048 training scenes, 600 regression steps on each
+grid + 1500 diffusion steps, 24 test scenes x 30 members, Heun 18 steps = 37 score evaluations per
+member; lattice L = 8) took 2 min 31 s wall, 146 s of CPU, with another job on the second core
+(regression 25 s, diffusion 67 s, ensembles 14 s, lattice part 22 s). The defaults (32x32 /
+16x16, 2048 scenes, 3000 + 3000 regression and 6000 diffusion steps, 64 test scenes) took about
+28 minutes with `--lattice false` on the 2 cores shared with two or three other jobs (regression
+7.7 min, diffusion 16.8 min, ensembles 1.6 min); the lattice part at L = 16 adds its own training
+(3000 steps) and was not part of that run.
 
-Results measured at `--quick` (seed 0; the numbers are in report.json): the ensemble members
-have power spectra far closer to the truth at high wavenumbers than the deterministic output
-(`spec_hi_*_member` 0.24-0.96 against `spec_hi_*_det` 2.5-2.9); the ensemble mean does NOT yet
-match the regression baseline: RMSE ratios mean/det 1.12 (cloud-top height), 1.06 (ln tau), 1.01
-(effective radius), phase CSI ratios 0.70 (liquid), 0.98 (ice); spread-error correlation 0.12-0.13
-and spread-error ratio 1.07-1.5 (overdispersed: short training); bicubic upsampling of the 2 km
-truth, an oracle, beats both networks on every variable. Phi^4 (L = 8, factor 2): the diffusion
-samples reproduce the fine site correlator, C(0) paired difference -0.022 +- 0.007 (3.0 sigma, 1.4%)
-where piecewise-constant and bicubic upsampling miss it by -0.36 and -0.43 (39 sigma).
+Results (seed 0, residual mode; the numbers are in report.json). Order: cloud-top height / ln tau
+/ effective radius, and liquid / ice / cloud-mask CSI.
 
-A longer run on the quick grid (`--quick --n-train 1024 --n-test 32 --train-steps 6000
---reg-steps 3000 --lattice false`: 327 s CPU, 13 min wall under load) gets closer: RMSE ratios
-mean/det 1.003 (cloud-top height) and 0.995 (effective radius), within the 5% of the target, but
-1.12 for ln tau; phase CSI ratios 0.79 (liquid), 0.93 (ice), 0.93 (cloud mask), so the baseline
-still wins on phase and optical thickness; members' high-k spectral error 0.09-0.15 against
-1.7-2.1 for the deterministic output; spread-error correlation 0.16-0.28 and ratio 1.01-1.16
-(nearly consistent ensembles); the bicubic oracle still wins everywhere. The "Done when" targets
-of issue 11 are therefore met for sharpness and spread-skill, not yet for the ensemble mean on
-ln tau and phase; longer training at the default size is the next thing to try.
+| | full (32x32) | `--quick` (16x16) |
+|---|---|---|
+| RMSE ratio ensemble mean / regression | 1.027 / 1.016 / 1.022 | 1.015 / 1.026 / 0.997 |
+| CSI ratio ensemble mean / regression | 0.986 / 0.992 / 0.994 | 1.000 / 0.996 / 0.999 |
+| RMSE regression / bicubic | 0.947 / 0.937 / 0.967 | 0.976 / 0.982 / 0.986 |
+| RMSE ensemble mean / bicubic | 0.972 / 0.953 / 0.988 | 0.990 / **1.008** / 0.983 |
+| CSI bicubic, regression, mean (liquid) | 0.602, 0.636, 0.627 | 0.433, 0.450, 0.450 |
+| high-k spectral error members / regression | 0.05-0.10 / 1.85-2.21 | 0.04-0.11 / 2.82-3.27 |
+| spread-error correlation / ratio | 0.25-0.40 / 0.98-1.06 | 0.08-0.17 / 0.98-1.00 |
+
+So the ensemble mean is within 5% of the regression on every variable and phase class (about the
+sqrt(1 + 1/30) expected of 30 members around the same conditional mean), the members have the
+truth's small-scale power where the regression output is smooth, the ensembles are calibrated
+(spread = error on average, and positively correlated with it pixel by pixel, if weakly), and both networks beat bicubic
+upsampling of the 2 km retrieval, except the quick ensemble mean on ln tau (0.8% worse). The
+margins over bicubic are small (3-6%): block-averaged radiances carry little sub-pixel
+information. The oracle (bicubic of the coarse truth) beats everything, as it must. Without the
+residual mode (the diffusion model on the target itself) the quick ensemble mean was 1.12 / 1.06
+/ 1.01 of the regression RMSE with a liquid CSI ratio of 0.70 (384 training scenes).
+Phi^4 (quick, L = 8, factor 2): the diffusion samples reproduce the fine site correlator, C(0)
+paired difference -0.022 +- 0.007 (3.0 sigma, 1.4%) where piecewise-constant and bicubic
+upsampling miss it by -0.36 and -0.43 (39 sigma).
 """
 
 from __future__ import annotations
@@ -74,6 +91,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import dphys.diffusion as dd
 import dphys.superres as sr
 from dphys.lattice.hmc import HMC, check_acceptance, sample_chains
 from dphys.lattice.phi4 import Phi4Action, phi4_observables
@@ -83,7 +101,7 @@ from dphys.stats import jackknife
 from dphys.train import fit, warmup_cosine_adam
 from dphys.workflows import Param, Workflow, nonnegative, positive, register
 
-METHODS = ("bicubic", "det", "mean", "member")
+METHODS = ("bicubic", "bicubic_oracle", "det", "mean", "member")
 PHASE_NAMES = ("clear", "liquid", "ice")
 
 
@@ -97,11 +115,12 @@ def _log_every(steps: int) -> int:
 
 
 def train_diffusion(cond, target, *, factor, channels, steps, batch_size, lr, p_uncond, key, augment=None,
-                    checkpoint_dir=None, progress=True, desc="superres diffusion"):
-    """Train a `ConditionalScore` on (cond, target) pairs; `augment(key, cond, target)` optional.
-    Returns (score, fit result)."""
+                    sigma_data=1.0, checkpoint_dir=None, progress=True, desc="superres diffusion"):
+    """Train a `ConditionalScore` (EDM, data scale `sigma_data`) on (cond, target) pairs;
+    `augment(key, cond, target)` optional. Returns (score, fit result)."""
     k_net, k_fit = jax.random.split(key)
-    score = sr.ConditionalScore(target.shape[1], cond.shape[1], factor, channels=channels, key=k_net)
+    process = dd.EDM(sigma_min=0.002, sigma_max=80.0, sigma_data=sigma_data)
+    score = sr.ConditionalScore(target.shape[1], cond.shape[1], factor, process=process, channels=channels, key=k_net)
     cond, target = jnp.asarray(cond), jnp.asarray(target)
     n = target.shape[0]
 
@@ -119,14 +138,14 @@ def train_diffusion(cond, target, *, factor, channels, steps, batch_size, lr, p_
 
 
 def train_regression(cond, target, *, factor, channels, steps, batch_size, lr, key, checkpoint_dir=None,
-                     progress=True):
-    """Train the deterministic `RegressionNet` by mean squared error. Returns (model, fit result)."""
+                     progress=True, desc="superres regression"):
+    """Train the deterministic `RegressionNet` by mean squared error (`factor` 1: a retrieval on the
+    condition's own grid). Returns (model, fit result)."""
     k_net, k_fit = jax.random.split(key)
     model = sr.RegressionNet(target.shape[1], cond.shape[1], factor, channels=channels, key=k_net)
     result = fit(lambda m, b, k: sr.regression_loss(m, b[0], b[1]), model, warmup_cosine_adam(lr, steps),
                  (jnp.asarray(cond), jnp.asarray(target)), steps=steps, batch_size=batch_size, key=k_fit,
-                 log_every=_log_every(steps), checkpoint_dir=checkpoint_dir, progress=progress,
-                 desc="superres regression")
+                 log_every=_log_every(steps), checkpoint_dir=checkpoint_dir, progress=progress, desc=desc)
     return result.model, result
 
 
@@ -164,6 +183,7 @@ def evaluate(truth, preds: dict[str, np.ndarray], members: np.ndarray) -> dict[s
         out[f"_bins_{var}"] = (ss["bin_spread"], ss["bin_rmse"])  # for the figure
         det = out[f"rmse_{var}_det"]
         out[f"rmse_ratio_{var}"] = out[f"rmse_{var}_mean"] / det if det > 0 else math.nan
+        out[f"bicubic_ratio_{var}"] = out[f"rmse_{var}_mean"] / out[f"rmse_{var}_bicubic"]
     phases = {k: np.asarray(d["phase"]) for k, d in decoded.items()}
     phases["member"] = np.asarray(mem_phys["phase"])
     for method, p in phases.items():
@@ -316,7 +336,7 @@ def _channels(config, lattice=False):
 
 def run(config: dict[str, Any], report: Report) -> None:
     key = jax.random.PRNGKey(config["seed"])
-    k_data, k_test, k_diff, k_reg, k_gen, k_lat = jax.random.split(key, 6)
+    k_data, k_coarse, k_diff, k_reg, k_gen, k_lat = jax.random.split(key, 6)
     scene_config = sr.SceneConfig(size=config["size"], factor=config["factor"])
     f = config["factor"]
     scenes = sr.generate_scenes(k_data, config["n_train"] + config["n_test"], scene_config)  # one compile
@@ -324,28 +344,40 @@ def run(config: dict[str, Any], report: Report) -> None:
     test = sr.SceneBatch(*(a[config["n_train"]:] for a in scenes))
     channels = _channels(config)
     clock = time.perf_counter()
-
-    score, res_d = train_diffusion(train.condition, train.target, factor=f, channels=channels,
-                                   steps=config["train_steps"], batch_size=config["batch"], lr=config["lr"],
-                                   p_uncond=config["p_uncond"], key=k_diff,
-                                   checkpoint_dir=report.out_dir / "checkpoints" / "diffusion")
-    report.add("time_train_diffusion", time.perf_counter() - clock, unit="s")
-    clock = time.perf_counter()
     reg, res_r = train_regression(train.condition, train.target, factor=f, channels=channels,
                                   steps=config["reg_steps"], batch_size=config["batch"], lr=config["lr"], key=k_reg,
                                   checkpoint_dir=report.out_dir / "checkpoints" / "regression")
     report.add("time_train_regression", time.perf_counter() - clock, unit="s")
+    # the 2 km retrieval behind the bicubic baseline: the same U-Net on the coarse grid, trained on the
+    # block-averaged properties
+    coarse, _ = train_regression(train.condition, train.coarse_target, factor=1, channels=channels,
+                                 steps=config["reg_steps"], batch_size=config["batch"], lr=config["lr"], key=k_coarse,
+                                 checkpoint_dir=report.out_dir / "checkpoints" / "coarse_retrieval",
+                                 desc="superres 2 km retrieval")
+    clock = time.perf_counter()
+    base_train = np.asarray(sr.predict(reg, train.condition)) if config["residual"] else 0.0
+    residual = np.asarray(train.target) - base_train
+    sigma_data = float(np.sqrt(np.mean(residual**2)))
+    report.add("diffusion_sigma_data", sigma_data)
+    score, res_d = train_diffusion(train.condition, residual, factor=f, channels=channels,
+                                   steps=config["train_steps"], batch_size=config["batch"], lr=config["lr"],
+                                   p_uncond=config["p_uncond"], key=k_diff, sigma_data=sigma_data,
+                                   checkpoint_dir=report.out_dir / "checkpoints" / "diffusion")
+    report.add("time_train_diffusion", time.perf_counter() - clock, unit="s")
     clock = time.perf_counter()
     for name, res in (("diffusion", res_d), ("regression", res_r)):
         tail = res.losses[-max(1, len(res.losses) // 10):]
         report.add(f"final_loss_{name}", float(np.mean(tail)), float(np.std(tail) / math.sqrt(len(tail))))
 
+    det = np.asarray(sr.predict(reg, test.condition))
     members = np.asarray(sr.sample_ensemble(score, k_gen, test.condition, config["members"],
-                                            steps=config["sample_steps"], guidance=config["guidance"], chunk=8))
+                                            steps=config["sample_steps"], guidance=config["guidance"], chunk=8,
+                                            base=det if config["residual"] else None))
     report.add("time_sample_ensembles", time.perf_counter() - clock, unit="s")
     truth = np.asarray(test.target)
-    preds = {"bicubic": np.asarray(sr.bicubic_upsample(test.coarse_target, f)),
-             "det": np.asarray(sr.predict(reg, test.condition)),
+    preds = {"bicubic": np.asarray(sr.bicubic_upsample(sr.predict(coarse, test.condition), f)),
+             "bicubic_oracle": np.asarray(sr.bicubic_upsample(test.coarse_target, f)),
+             "det": det,
              "mean": members.mean(axis=1)}
     metrics = evaluate(truth, preds, members)
     bins = {k: metrics.pop(k) for k in list(metrics) if k.startswith("_bins_")}
@@ -397,7 +429,7 @@ def _scene_figure(report, test, preds, members, config, scene=0):
 def _spectra_figure(report, specs):
     with report.figure("power_spectra", ncols=3, figsize=(12, 3.8)) as (fig, axes):
         for ax, (var, spec) in zip(axes, specs.items()):
-            for (method, (k, p)), style in zip(spec.items(), ("k-", "c:", "b--", "g-.", "r-")):
+            for (method, (k, p)), style in zip(spec.items(), ("k-", "c:", "m:", "b--", "g-.", "r-")):
                 ax.loglog(k, p, style, label=method, lw=1.5)
             ax.set(xlabel="wavenumber k [2 pi / n]", ylabel="P(k)", title=var)
         axes[0].legend(fontsize=8)
@@ -447,7 +479,7 @@ WORKFLOW = register(
         params=(
             Param("size", 32, "fine grid points per side (1 km pixels)", quick=16, check=_int_at_least(4)),
             Param("factor", 2, "coarse-graining factor (2 km -> 1 km)", check=positive),
-            Param("n_train", 2048, "training scenes", quick=384, check=positive),
+            Param("n_train", 2048, "training scenes", check=positive),
             Param("n_test", 64, "held-out test scenes", quick=24, check=positive),
             Param("width", 16, "U-Net channels at the finest level", quick=16, check=positive),
             Param("levels", 2, "U-Net levels (pooling factor 2**(levels-1))", check=positive),
@@ -455,6 +487,8 @@ WORKFLOW = register(
             Param("reg_steps", 3000, "regression training steps", quick=600, check=positive),
             Param("batch", 32, "training batch size", check=positive),
             Param("lr", 2e-3, "peak learning rate (warmup + cosine decay)", check=positive),
+            Param("residual", True, "the diffusion model learns target - regression output (CorrDiff); "
+                  "false: the target itself"),
             Param("p_uncond", 0.1, "condition dropout probability (classifier-free guidance training)",
                   check=nonnegative),
             Param("guidance", 0.0, "classifier-free guidance weight w of the sampler", check=nonnegative),

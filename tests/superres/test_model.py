@@ -81,6 +81,12 @@ def test_ensemble_sampler_on_the_exact_score():
     assert_within_sigma(var, SIGMA0**2, SIGMA0**2 * np.sqrt(2 / n), 4, "ensemble variance")
     one = sr.sample_ensemble(exact, jax.random.PRNGKey(3), cond[0], 5, steps=4)
     assert one.shape == (5, 1, 8, 8)
+    # residual (CorrDiff) mode: the same draws, each scene's base added to all of its members
+    base = jax.random.normal(jax.random.PRNGKey(4), (3, 1, 8, 8))
+    shifted = sr.sample_ensemble(exact, jax.random.PRNGKey(3), cond, m, steps=72, base=base)
+    np.testing.assert_allclose(shifted, x + base[:, None], rtol=1e-6, atol=1e-6)
+    one_shifted = sr.sample_ensemble(exact, jax.random.PRNGKey(3), cond[0], 5, steps=4, base=base[0])
+    np.testing.assert_allclose(one_shifted, one + base[0], rtol=1e-6, atol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +129,8 @@ def test_bad_input_raises_clear_errors(small_score):
         sr.sample_ensemble(small_score, key, cond, 2, guidance=-1.0)
     with pytest.raises(ValueError, match="expected .C_c=3"):
         sr.sample_ensemble(small_score, key, jnp.zeros((2, 5, 4, 4)), 2)
+    with pytest.raises(ValueError, match=r"base of shape \(2, 8, 8\), expected \(4, 2, 8, 8\)"):
+        sr.sample_ensemble(small_score, key, cond, 2, base=jnp.zeros((2, 8, 8)))
     with pytest.raises(ValueError, match="p_uncond"):
         sr.conditional_dsm_loss(small_score, cond, target, key, p_uncond=1.0)
     with pytest.raises(ValueError, match="channels"):

@@ -24,9 +24,11 @@ def report(tmp_path_factory):
 def test_metrics_reported(report):
     _, m = report
     for var in CONTINUOUS:
-        for method in ("bicubic", "det", "mean", "member"):
+        for method in ("bicubic", "bicubic_oracle", "det", "mean", "member"):
             assert m[f"rmse_{var}_{method}"]["value"] >= m[f"mae_{var}_{method}"]["value"] > 0
             assert f"spec_hi_{var}_{method}" in m
+        assert m[f"bicubic_ratio_{var}"]["value"] == pytest.approx(
+            m[f"rmse_{var}_mean"]["value"] / m[f"rmse_{var}_bicubic"]["value"])
         assert m[f"crps_{var}"]["value"] > 0 and -1 <= m[f"spread_error_corr_{var}"]["value"] <= 1
         assert m[f"rmse_ratio_{var}"]["value"] == pytest.approx(
             m[f"rmse_{var}_mean"]["value"] / m[f"rmse_{var}_det"]["value"])
@@ -40,7 +42,7 @@ def test_figures_and_checkpoints_written(report):
     out, _ = report
     for name in ("scene", "power_spectra", "spread_skill"):
         assert (out / f"{name}.png").stat().st_size > 1000, name
-    for part in ("diffusion", "regression"):
+    for part in ("diffusion", "regression", "coarse_retrieval"):
         assert (out / "checkpoints" / part / "checkpoint.eqx").exists(), part
 
 
