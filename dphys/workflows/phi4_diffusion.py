@@ -47,11 +47,11 @@ aimed at (with no margin: EM at 50-200 steps is only just outside 2 sigma). The 
 reference (2000 configurations) EM agreed from 50 steps and Heun from 80 evaluations (ratio 1.6):
 the comparison needs a reference precise enough to see EM's bias.
 
-Run time on 2 CPU cores: `--quick` (L = 8, 1500 training steps, no cost study) took 4.5 min wall
-but only 100 s of CPU time on a machine shared by five JAX processes (load average 6), so about
-1.5 min alone; `--quick --cost-study` adds about 1 min of CPU time. There, all four observables
-of the Euler-Maruyama samples and of the Metropolis chain (acceptance 0.74) agreed with HMC within
-1.2 standard errors. Defaults (L = 16, 4000 training steps, 1024 samples, 500 EM steps) are
+Run time on 2 CPU cores: `--quick` (L = 8, 1500 training steps, no cost study) took 67 s wall
+(64 s CPU) with another job on the second core; `--quick --cost-study` adds about 1 min of CPU
+time. There, all four observables of the Euler-Maruyama samples agreed with HMC within 1.0
+standard errors, and those of the Metropolis chain (Heun proposals, 40 evaluations each, acceptance
+0.74; before, PF-ODE proposals and their likelihood cost 228) within 1.3. Defaults (L = 16, 4000 training steps, 1024 samples, 500 EM steps) are
 expected to take 20-40 minutes (not run here); `--L 32` several hours on a CPU (an accelerator is
 advisable).
 """
@@ -180,7 +180,8 @@ def metropolis_proposals(score, key, L, n, kind, *, heun_steps=20, rtol=1e-4, pr
     exact up to the tolerance `rtol`)."""
     if kind == "heun":
         parts = [dd.sample_with_log_density(score, jax.random.fold_in(key, i), (L, L), min(batch, n - start),
-                                            steps=heun_steps) for i, start in enumerate(range(0, n, batch))]
+                                            steps=heun_steps, progress="phi4-diffusion Metropolis proposals")
+                 for i, start in enumerate(range(0, n, batch))]
         return (np.concatenate([np.asarray(p[0]) for p in parts]), jnp.concatenate([p[1] for p in parts]),
                 parts[0][2].n_score_evals)
     proposals, ode_info = _draw(score, key, L, n, "ode", 100, rtol=rtol)

@@ -42,6 +42,10 @@ def test_gaussian_heun_map_density_and_samples():
     exact = jax.vmap(lambda v: dd.gaussian_log_prob(v, 0.0, (gain[0, 0] * EDM.prior_std) ** 2))(y)
     np.testing.assert_allclose(np.asarray(log_q), np.asarray(exact), rtol=1e-4)
     assert info.n_score_evals == 20 and info.sampler == "heun"
+    # in batches of 4 with a progress bar (the last batch partial): the same states and densities
+    x_b, log_q_b, _ = dd.sample_with_log_density(score, key, (3,), 6, steps=10, x_init=z, batch_size=4, progress=True)
+    np.testing.assert_allclose(np.asarray(x_b), np.asarray(y), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(log_q_b), np.asarray(log_q), rtol=1e-6)
 
 
 @pytest.mark.parametrize("denoise", [False, True])
