@@ -67,5 +67,7 @@ from dphys.lattice.u1_diffusion import U1ScoreNet as U1ScoreNet
 from dphys.lattice.u1_diffusion import hmc_refine as hmc_refine
 from dphys.lattice.u1_diffusion import sample_u1 as sample_u1
 from dphys.lattice.u1_diffusion import u1_dsm_loss as u1_dsm_loss
+from dphys.lattice.u1_diffusion import u1_proposals as u1_proposals
+from dphys.lattice.u1_diffusion import wrapped_normal_log_prob as wrapped_normal_log_prob
 from dphys.lattice.u1_diffusion import wrapped_normal_score as wrapped_normal_score
 from dphys.lattice.zero_d import AnharmonicAction as AnharmonicAction

@@ -11,7 +11,7 @@ from dphys.lattice import u1_exact
 from dphys.workflows.u1_diffusion import WORKFLOW, parse_betas, tau_q
 
 TINY = dict(L=4, chains=4, samples=30, therm=20, width=4, depth=1, train_steps=20, batch=16, steps=10, n_gen=16,
-            n_refine=2, hmc_chains=4, hmc_samples=30, betas="2,3")
+            n_refine=2, hmc_chains=4, hmc_samples=30, betas="2,3", n_mh=8, mh_steps=2)
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +31,9 @@ def test_metrics_with_errors_and_exact_references(report):
                 assert m["reference"] == pytest.approx(exact[name]) and m["error"] > 0, (name, tag, label)
             assert metrics[f"chi_t_{tag}_{label}"]["reference"] == pytest.approx(exact["chi_t"])
         assert 0 < metrics[f"{tag}_refine_acceptance"]["value"] <= 1
+        assert 0 <= metrics[f"{tag}_mh_acceptance"]["value"] <= 1
+        assert 0 < metrics[f"{tag}_mh_ess_fraction"]["value"] <= 1
+        assert 1 <= metrics[f"{tag}_mh_distinct_states"]["value"] <= 8
         assert metrics[f"{tag}_tau_int_Q_diff"]["value"] > 0 and metrics[f"{tag}_tau_int_Q_hmc"]["value"] > 0
         ratio = metrics[f"{tag}_cost_ratio_hmc_over_diff"]["value"]
         assert ratio == pytest.approx(metrics[f"{tag}_cost_per_indep_hmc"]["value"]
