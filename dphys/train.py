@@ -125,8 +125,9 @@ def warmup_cosine_adam(learning_rate: float, steps: int, *, clip_norm: float = 1
     """The optimiser of the diffusion workflows: Adam after clipping the global gradient norm to
     `clip_norm`, its learning rate warmed up linearly from 0 over `min(100, steps // 10 + 1)`
     steps to `learning_rate`, then decayed by a cosine to `final_fraction * learning_rate` at
-    `steps`."""
-    schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(100, steps // 10 + 1), steps,
+    `steps` (for a run shorter than 2 steps, at the step after the warm-up)."""
+    warmup = min(100, steps // 10 + 1)
+    schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, warmup, max(steps, warmup + 1),
                                                   final_fraction * learning_rate)
     return optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(schedule))
 

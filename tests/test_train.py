@@ -20,7 +20,7 @@ import optax
 import pytest
 
 from dphys import train
-from dphys.train import TrainingDivergedError, TrainResult, fit
+from dphys.train import TrainingDivergedError, TrainResult, fit, warmup_cosine_adam
 
 WORKER = Path(__file__).with_name("_train_worker.py")
 _spec = importlib.util.spec_from_file_location("_train_worker", WORKER)
@@ -298,3 +298,22 @@ def test_augmented_batches_draw_rows_of_the_data_then_augment():
     idx = jax.random.randint(jax.random.split(key)[0], (6,), 0, 10)
     np.testing.assert_array_equal(batch, -np.asarray(data)[np.asarray(idx)])
     assert batch.shape == (6, 3)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 50, 300])
+def test_warmup_cosine_adam_schedule(steps):
+    """With a constant gradient Adam's normalised step is 1, so the update is -lr(t): 0 at the
+    first step, the peak after min(100, steps // 10 + 1) warm-up steps, 5% of it at the end of a
+    run longer than the warm-up. Any positive number of steps is accepted (1 step used to fail)."""
+    lr, warmup = 1e-2, min(100, steps // 10 + 1)
+    opt = warmup_cosine_adam(lr, steps)
+    params = jnp.ones(3)
+    state = opt.init(params)
+    lrs = []
+    for _ in range(max(steps, warmup) + 1):
+        updates, state = opt.update(0.1 * jnp.ones(3), state, params)
+        lrs.append(-float(updates[0]))
+    assert lrs[0] == 0.0
+    assert lrs[warmup] == pytest.approx(lr, rel=1e-4)
+    if steps > warmup:
+        assert lrs[steps] == pytest.approx(0.05 * lr, rel=1e-3)
