@@ -43,15 +43,17 @@ HMC configurations, which are also the training data): EM is 9.8, 2.3, 2.2, 2.1,
 sigma off at 25-800 steps, so it agrees within 2 sigma from 400 evaluations; Heun is 13.5, 4.0,
 3.6 and 0.5 sigma off at 10-80 evaluations, so it agrees from 80; ratio 80/400 = 0.2, the 1/5
 aimed at (with no margin: EM at 50-200 steps is only just outside 2 sigma). The PF-ODE at rtol
-1e-2..1e-4 (109-192 evaluations) is 1.6-2.4 sigma off. With the workflow's default quick
+1e-2..1e-4 (109-192 evaluations) is 1.6-2.4 sigma off. With `--seed 1` (another HMC ensemble,
+network and samples): EM 10.4, 7.8, 2.6, 1.2, 0.9, 0.2 sigma, agreeing from 200 steps; Heun 16.7,
+4.3, 1.5, 1.3 sigma, agreeing from 40 evaluations; ratio 0.2 again. With the workflow's default quick
 reference (2000 configurations) EM agreed from 50 steps and Heun from 80 evaluations (ratio 1.6):
 the comparison needs a reference precise enough to see EM's bias.
 
-Run time on 2 CPU cores: `--quick` (L = 8, 1500 training steps, no cost study) took 67 s wall
-(64 s CPU) with another job on the second core; `--quick --cost-study` adds about 1 min of CPU
+Run time on 2 CPU cores: `--quick` (L = 8, 1500 training steps, no cost study) took 55 s wall
+(54 s CPU) with another job on the second core; `--quick --cost-study` adds about 1 min of CPU
 time. There, all four observables of the Euler-Maruyama samples agreed with HMC within 1.0
-standard errors, and those of the Metropolis chain (Heun proposals, 40 evaluations each, acceptance
-0.74; before, PF-ODE proposals and their likelihood cost 228) within 1.3. Defaults (L = 16, 4000 training steps, 1024 samples, 500 EM steps) are
+standard errors, and those of the Metropolis chain (Heun proposals, 10 steps = 20 evaluations
+each, acceptance 0.64; with PF-ODE proposals and their likelihood a proposal cost 228) within 1.3. Defaults (L = 16, 4000 training steps, 1024 samples, 500 EM steps) are
 expected to take 20-40 minutes (not run here); `--L 32` several hours on a CPU (an accelerator is
 advisable).
 """
@@ -171,7 +173,7 @@ def _draw(score, key, L, n, sampler, steps, rtol=1e-4, save_every=None, batch=51
     return np.concatenate(parts), info0
 
 
-def metropolis_proposals(score, key, L, n, kind, *, heun_steps=20, rtol=1e-4, probes=0, key_probes=None,
+def metropolis_proposals(score, key, L, n, kind, *, heun_steps=10, rtol=1e-4, probes=0, key_probes=None,
                          batch=512):
     """n proposals (L, L) with their log-densities for `dd.metropolis_correct` -> (proposals NumPy,
     log q, score evaluations per proposal). `kind` "heun": Heun samples and the exact density of
@@ -424,10 +426,12 @@ WORKFLOW = register(
             Param("ode_rtol", 1e-4, "rtol = atol of the PF-ODE sampler and the likelihood", quick=1e-3,
                   check=positive),
             Param("n_gen", 1024, "generated samples of the main comparison", quick=256, check=positive),
-            Param("n_mh", 512, "proposals of the Metropolis correction", quick=48),
+            Param("n_mh", 256, "proposals of the Metropolis correction (Heun: about 3 s each at L = 16 on 2 cores)",
+                  quick=48),
             Param("mh_proposals", "heun", "proposals of the Metropolis correction: heun (exact density of the "
                   "Heun map) or ode (PF-ODE likelihood, exact up to --ode-rtol)", choices=("heun", "ode")),
-            Param("mh_steps", 20, "Heun steps of the Metropolis proposals (2 evaluations each)", check=positive),
+            Param("mh_steps", 10, "Heun steps of the Metropolis proposals (2 evaluations each, with L^2 JVPs "
+                  "for the density)", check=positive),
             Param("probes", 0, "Hutchinson probes of the PF-ODE likelihood (0: exact divergence)", check=nonnegative),
             Param("cost_study", True, "compare EM, Heun and PF-ODE at increasing numbers of score evaluations",
                   quick=False),
