@@ -66,6 +66,14 @@ class LikelihoodInfo(NamedTuple):
     n_jvps: float
 
 
+def _batch_size(name: str, batch_size, default: int) -> int:
+    if batch_size is None:
+        return default
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"{name}: batch_size must be None or an integer > 0, got {batch_size!r}")
+    return int(batch_size)
+
+
 @eqx.filter_jit
 def _solve(score, process, x, probes, solver, rtol, atol, max_steps, batch_size):
     v = probability_flow(process, score)
@@ -152,10 +160,7 @@ def log_likelihood(
             raise ValueError(f"{name}: n_probes={n_probes} needs a PRNG key for the Hutchinson probes, got key=None")
         dtype = jnp.result_type(leaves[0])
         probes = jax.random.rademacher(key, (n, int(n_probes), d), dtype=dtype)
-    if batch_size is None:
-        batch_size = n if n_probes is not None else max(1, 4096 // d)
-    elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"{name}: batch_size must be None or an integer > 0, got {batch_size!r}")
+    batch_size = _batch_size(name, batch_size, n if n_probes is not None else max(1, 4096 // d))
     prior, delta, x_T, evals = _solve(score, process, x, probes, solver, float(rtol), float(atol), max_steps,
                                       min(int(batch_size), n))
     n_evals = float(jnp.mean(evals))
@@ -235,17 +240,14 @@ def sample_with_log_density(
     struct = _state_struct(name, shape)
     check_score(name, score, struct, process.t_max)
     d = sum(int(np.prod(a.shape)) for a in jtu.tree_leaves(struct))
-    if batch_size is None:
-        batch_size = max(1, 4096 // d)
-    elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"{name}: batch_size must be None or an integer > 0, got {batch_size!r}")
+    batch_size = _batch_size(name, batch_size, max(1, 4096 // d))
     x = initial_states(name, process, jax.random.split(key)[0], struct, n_samples, x_init)  # as `sample` draws
     grid = tuple(float(t) for t in time_grid(process, "heun", steps, rho))
     if prior_log_prob is None:
         prior_log_prob = process.prior_log_prob
     elif not callable(prior_log_prob):
         raise ValueError(f"{name}: prior_log_prob must be a function of one state, got {prior_log_prob!r}")
-    batch_size = min(int(batch_size), n_samples)
+    batch_size = min(batch_size, n_samples)
 
     def run(x):
         return _heun_density(score, process, x, grid, bool(denoise), batch_size, prior_log_prob)
