@@ -53,16 +53,17 @@ Run time on 2 CPU cores: `--quick` (L = 8, 1500 training steps, no cost study) t
 (54 s CPU) with another job on the second core; `--quick --cost-study` adds about 1 min of CPU
 time. There, all four observables of the Euler-Maruyama samples agreed with HMC within 1.0
 standard errors, and those of the Metropolis chain (Heun proposals, 10 steps = 20 evaluations
-each, acceptance 0.64; with PF-ODE proposals and their likelihood a proposal cost 228) within 1.3. The defaults with `--process edm --cost-study false` (L = 16, 16 x 1000 HMC
-configurations, 4000 training steps, 1024 EM samples of 500 steps, 256 Metropolis proposals) took
-about 35 minutes on the 2 cores (training 9 min, EM sampling 6-9 min, the proposals and their exact
-density 13.5 min: 3.2 s each), and the full-mode check does NOT pass: the EM samples are 3.0
-sigma off in <|M|> (0.806 +- 0.013 against 0.761 +- 0.008) and 3.7 sigma in chi_2 (192 +- 5
-against 172 +- 3), and the Heun proposals (10 steps) are so far from $e^{-S}$ in 256 dimensions
-that the Metropolis chain accepts 4.3% and visits 12 distinct states, too few for a corrected
-estimate. The model at L = 16 needs to be better (longer training, a wider network) before
-independence Metropolis is useful there. `--L 32` takes hours on a CPU (an accelerator is
-advisable).
+each, acceptance 0.64; with PF-ODE proposals and their likelihood a proposal cost 228) within 1.3.
+
+The defaults with `--process edm --cost-study false` (L = 16, 16 x 1000 HMC configurations, 4000
+training steps, 1024 EM samples of 500 steps, 256 Metropolis proposals) took about 35 minutes on
+the 2 cores (training 9 min, EM sampling 6-9 min, the proposals and their exact density 13.5 min:
+3.2 s each), and the full-mode check does NOT pass: the EM samples are 3.0 sigma off in <|M|>
+(0.806 +- 0.013 against 0.761 +- 0.008) and 3.7 sigma in chi_2 (192 +- 5 against 172 +- 3), and
+the Heun proposals (10 steps) are so far from $e^{-S}$ in 256 dimensions that the Metropolis chain
+accepts 4.3% and visits 12 distinct states, too few for a corrected estimate. The model at L = 16
+needs to be better (longer training, a wider network) before independence Metropolis is useful
+there. `--L 32` takes hours on a CPU (an accelerator is advisable).
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def metropolis_proposals(score, key, L, n, kind, *, heun_steps=10, rtol=1e-4, pr
                  for i, start in enumerate(range(0, n, batch))]
         return (np.concatenate([np.asarray(p[0]) for p in parts]), jnp.concatenate([p[1] for p in parts]),
                 parts[0][2].n_score_evals)
-    proposals, ode_info = _draw(score, key, L, n, "ode", 100, rtol=rtol)
+    proposals, ode_info = _draw(score, key, L, n, "ode", 100, rtol=rtol)  # adaptive: 100 is only the saving grid
     logq, lik = dd.log_likelihood(score, jnp.asarray(proposals), key=key_probes, n_probes=probes or None,
                                   rtol=rtol, atol=rtol)
     return proposals, logq, ode_info.n_score_evals + lik.n_score_evals
