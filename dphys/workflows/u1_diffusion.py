@@ -38,8 +38,8 @@ target's suppression of $Q$. HMC from an ordered start stays at Q = 0 at $\beta 
 The exact independence Metropolis shows the same thing from the other side. At the training
 coupling it works: `--quick --betas 1 --train-steps 1500 --n-mh 512 --mh-steps 20` accepted 47%
 (effective sample size 20% of the proposals, 243 distinct states), and the corrected plaquette,
-Wilson loops and $\chi_t$ agree with `u1_exact` within 0.5 sigma, where the raw Heun plaquette is
-8.4 sigma off. At $\beta$ = 3, 5, 7 (`--quick`, 128 proposals of 10 steps) it accepts 5.5% and
+Wilson loops and $\chi_t$ agree with `u1_exact` within 0.5 sigma, where the plaquette of the raw
+reverse-SDE samples is 8.4 sigma off. At $\beta$ = 3, 5, 7 (`--quick`, 128 proposals of 10 steps) it accepts 5.5% and
 the effective sample size is 2.5%, 1.8%, 0.9%: the conditioned model overlaps too little with the
 target for the correction to be usable.
 
