@@ -49,21 +49,25 @@ network and samples): EM 10.4, 7.8, 2.6, 1.2, 0.9, 0.2 sigma, agreeing from 200 
 reference (2000 configurations) EM agreed from 50 steps and Heun from 80 evaluations (ratio 1.6):
 the comparison needs a reference precise enough to see EM's bias.
 
-Run time on 2 CPU cores: `--quick` (L = 8, 1500 training steps, no cost study) took 55 s wall
-(54 s CPU) with another job on the second core; `--quick --cost-study` adds about 1 min of CPU
+Run time on 2 CPU cores: `--quick` (L = 8, 1500 training steps, no cost study) took 48 s wall
+(60 s CPU) on the idle machine; `--quick --cost-study` adds about 1 min of CPU
 time. There, all four observables of the Euler-Maruyama samples agreed with HMC within 1.0
-standard errors, and those of the Metropolis chain (Heun proposals, 10 steps = 20 evaluations
-each, acceptance 0.64; with PF-ODE proposals and their likelihood a proposal cost 228) within 1.3.
+standard errors, and those of the Metropolis chain (Heun proposals, 20 steps = 40 evaluations
+each, acceptance 0.74; with PF-ODE proposals and their likelihood a proposal cost 228) within 1.3.
 
-The defaults with `--process edm --cost-study false` (L = 16, 16 x 1000 HMC configurations, 4000
-training steps, 1024 EM samples of 500 steps, 256 Metropolis proposals) took about 35 minutes on
-the 2 cores (training 9 min, EM sampling 6-9 min, the proposals and their exact density 13.5 min:
-3.2 s each), and the full-mode check does NOT pass: the EM samples are 3.0 sigma off in <|M|>
-(0.806 +- 0.013 against 0.761 +- 0.008) and 3.7 sigma in chi_2 (192 +- 5 against 172 +- 3), and
-the Heun proposals (10 steps) are so far from $e^{-S}$ in 256 dimensions that the Metropolis chain
-accepts 4.3% and visits 12 distinct states, too few for a corrected estimate. The model at L = 16
-needs to be better (longer training, a wider network) before independence Metropolis is useful
-there. `--L 32` takes hours on a CPU (an accelerator is advisable).
+Full mode, the defaults with `--process edm --cost-study false` (L = 16, 16 x 1000 HMC
+configurations, 4000 training steps, 1024 EM samples of 500 steps, 128 Metropolis proposals of 20
+Heun steps), measured in two runs that resumed the same trained checkpoint (the EM part with 256
+proposals of 10 steps, the Metropolis part with `--n-gen 64`; the keys make each part identical to
+the defaults'): about 45 minutes on the 2 cores (training 9 min, EM sampling 6-9 min, the
+proposals and their exact density 14 min: 6.4 s each). The Metropolis-corrected chain (acceptance
+0.54, 70 distinct states of 128) agrees with HMC on <|M|> (0.69 +- 0.05 against 0.761 +- 0.008,
+1.5 sigma), chi_2 (147 +- 15 against 172 +- 3, 1.6 sigma) and U_L (0.50 +- 0.04 against 0.532 +-
+0.005, 0.8 sigma); its action density is 2.8 sigma high (0.411 +- 0.005 against 0.3965 +-
+0.0008). The EM samples themselves are 3.0 sigma off in <|M|> (0.806 +- 0.013) and 3.7 sigma in
+chi_2 (192 +- 5): the correction is doing real work. With 10 Heun steps per proposal the
+acceptance was 4.3% (12 distinct states of 256): at L = 16 the discretisation of the Heun map,
+not only the model, limits the overlap. `--L 32` takes hours on a CPU (an accelerator is advisable).
 """
 
 from __future__ import annotations
@@ -181,7 +185,7 @@ def _draw(score, key, L, n, sampler, steps, rtol=1e-4, save_every=None, batch=51
     return np.concatenate(parts), info0
 
 
-def metropolis_proposals(score, key, L, n, kind, *, heun_steps=10, rtol=1e-4, probes=0, key_probes=None,
+def metropolis_proposals(score, key, L, n, kind, *, heun_steps=20, rtol=1e-4, probes=0, key_probes=None,
                          batch=512):
     """n proposals (L, L) with their log-densities for `dd.metropolis_correct` -> (proposals NumPy,
     log q, score evaluations per proposal). `kind` "heun": Heun samples and the exact density of
@@ -434,11 +438,11 @@ WORKFLOW = register(
             Param("ode_rtol", 1e-4, "rtol = atol of the PF-ODE sampler and the likelihood", quick=1e-3,
                   check=positive),
             Param("n_gen", 1024, "generated samples of the main comparison", quick=256, check=positive),
-            Param("n_mh", 256, "proposals of the Metropolis correction (Heun: about 3 s each at L = 16 on 2 cores)",
+            Param("n_mh", 128, "proposals of the Metropolis correction (Heun: about 6 s each at L = 16 on 2 cores)",
                   quick=48),
             Param("mh_proposals", "heun", "proposals of the Metropolis correction: heun (exact density of the "
                   "Heun map) or ode (PF-ODE likelihood, exact up to --ode-rtol)", choices=("heun", "ode")),
-            Param("mh_steps", 10, "Heun steps of the Metropolis proposals (2 evaluations each, with L^2 JVPs "
+            Param("mh_steps", 20, "Heun steps of the Metropolis proposals (2 evaluations each, with L^2 JVPs "
                   "for the density)", check=positive),
             Param("probes", 0, "Hutchinson probes of the PF-ODE likelihood (0: exact divergence)", check=nonnegative),
             Param("cost_study", True, "compare EM, Heun and PF-ODE at increasing numbers of score evaluations",

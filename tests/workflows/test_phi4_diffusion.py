@@ -32,7 +32,7 @@ def test_metrics_with_errors_and_references(report):
             assert m["error"] > 0 and m["reference"] == pytest.approx(hmc["value"]), (name, label, m)
     assert 0 <= metrics["mh_acceptance"]["value"] <= 1
     assert metrics["score_evals_per_sample"]["value"] == 20  # Euler-Maruyama: one per step
-    assert metrics["mh_score_evals_per_sample"]["value"] == 20  # Heun proposals: 10 steps, 2 evaluations each
+    assert metrics["mh_score_evals_per_sample"]["value"] == 40  # Heun proposals: 20 steps, 2 evaluations each
     assert metrics["final_loss"]["value"] > 0
     assert 0.5 < metrics["hmc_acceptance"]["value"] <= 1
     assert any(k.startswith("cost_em_") for k in metrics) and any(k.startswith("cost_heun_") for k in metrics)
