@@ -368,8 +368,9 @@ def sample_u1(score: U1Score | ConditionedU1Score, key: PRNGKeyArray, L: int, n_
 
 def wrapped_normal_log_prob(x: Float[ArrayLike, "*shape"], s: float, n_images: int = 6) -> Float[Array, ""]:
     r"""$\sum_i \log\sum_{|k|\le K}\mathcal N(x_i + 2\pi k; 0, s^2)$: the log-density on the torus of
-    i.i.d. $\mathcal N(0, s^2)$ components read mod $2\pi$ (a $2\pi$-periodic function of `x`; $K$ =
-    `n_images`, enough for $s \lesssim 4$: the next image weighs $< e^{-(2K+1)^2\pi^2/2s^2}$)."""
+    i.i.d. $\mathcal N(0, s^2)$ components read mod $2\pi$, in nats (`x` and `s` in radians; a
+    $2\pi$-periodic function of `x`; $K$ = `n_images`, enough for $s \lesssim 4$: the next image
+    weighs $< e^{-(2K+1)^2\pi^2/2s^2}$)."""
     d = wrap(jnp.asarray(x)).reshape(-1)[:, None] + 2 * jnp.pi * jnp.arange(-n_images, n_images + 1)
     per = jax.scipy.special.logsumexp(-0.5 * (d / s) ** 2, axis=1) - 0.5 * jnp.log(2 * jnp.pi * s**2)
     return jnp.sum(per)
