@@ -1,6 +1,6 @@
 """Cost per independent configuration of 2D U(1) at beta = 7 on 16x16: the conditioned diffusion
-sampler (reverse SDE, predictor-corrector, 200 steps, + 10 HMC refinement trajectories) against
-HMC (10 leapfrog steps, adapted step size), both in dphys.
+sampler (the workflow's defaults: Euler-Maruyama reverse SDE of 400 steps, + 10 HMC refinement
+trajectories) against HMC (10 leapfrog steps, adapted step size), both in dphys.
 
 Cost per independent configuration = (time per configuration) x 2 tau_int(Q). Diffusion draws are
 independent (tau_int(Q) = 1/2, measured 0.45-0.47 +- 0.07-0.11 in the workflow); for HMC tau_int(Q)
@@ -60,10 +60,10 @@ def cases(quick: bool) -> list[Case]:
         return sample_chains(setup["kernel"], k_run, setup["x"], setup["n_traj"])[0]
 
     score = U1Score(U1ScoreNet(32, 4, key=k_net), dd.VEGeometric(0.01, 3.0), 1.0, L)
-    cond = ConditionedU1Score(score, BETA)
+    cond = ConditionedU1Score(score, BETA, mode="keep")
 
     def diffusion_run():
-        y = sample_u1(cond, k_gen, L, n_indep, steps=200, sampler="pc", n_corrector=1)
+        y = sample_u1(cond, k_gen, L, n_indep, steps=400, sampler="em")
         return hmc_refine(k_gen, y, BETA, n_trajectories=10)[0]
 
     label = f"u1_diffusion per independent config, beta={BETA:g} {L}x{L}"

@@ -140,12 +140,13 @@ def hmc_ensemble(beta: float, L: int, *, chains: int, samples: int, therm: int, 
 
 
 def train_u1_score(data: np.ndarray, beta: float, *, width: int, depth: int, s_min: float, s_max: float,
-                   steps: int, batch_size: int, lr: float, key, checkpoint_dir=None, progress: bool = True):
+                   steps: int, batch_size: int, lr: float, key, checkpoint_dir=None, progress: bool = True,
+                   topological: bool = True):
     """Train a `U1Score` on link configurations `data` (n, 2, L, L) at coupling `beta` by wrapped
     DSM on gauge-augmented batches; returns (score, fit result)."""
     k_net, k_fit = jax.random.split(key)
     L = data.shape[-1]
-    score = U1Score(U1ScoreNet(width, depth, key=k_net), dd.VEGeometric(s_min, s_max), beta, L)
+    score = U1Score(U1ScoreNet(width, depth, key=k_net), dd.VEGeometric(s_min, s_max), beta, L, topological)
     batch_fn = augmented_batches(data, batch_size, gauge_augment)
     optimizer = warmup_cosine_adam(lr, steps)
     log_every = max(1, min(100, steps // 10))
@@ -267,7 +268,7 @@ def run(config: dict[str, Any], report: Report) -> None:
     score, result = train_u1_score(hmc.reshape(-1, 2, L, L), beta0, width=config["width"], depth=config["depth"],
                                    s_min=config["s_min"], s_max=config["s_max"], steps=config["train_steps"],
                                    batch_size=config["batch"], lr=config["lr"], key=k_train,
-                                   checkpoint_dir=report.out_dir / "checkpoints")
+                                   checkpoint_dir=report.out_dir / "checkpoints", topological=config["topological"])
     report.add("train_seconds", time.perf_counter() - t0, unit="s")
     tail = result.losses[-max(1, len(result.losses) // 10):]
     report.add("final_loss", np.mean(tail), np.std(tail) / math.sqrt(len(tail)))
@@ -367,11 +368,13 @@ WORKFLOW = register(
             Param("train_steps", 4000, "training steps", quick=500, check=positive),
             Param("batch", 64, "training batch size", check=positive),
             Param("lr", 2e-3, "peak learning rate", check=positive),
-            Param("conditioning", "scale", "physics conditioning of the score", choices=tuple(CONDITIONING_MODES)),
+            Param("topological", True, "the global topological term in the physics field of the score (false: ablation)"),
+            Param("conditioning", "keep", "factor on the learned residual at the target beta (the physics field is "
+                  "always evaluated there)", choices=tuple(CONDITIONING_MODES)),
             Param("s_exact", 0.05, "noise below which the exact target drift takes over (0: off)",
                   check=lambda v: None if v >= 0 else "must be >= 0"),
-            Param("sampler", "pc", "reverse sampler (pc: Langevin corrector at every step)", choices=("em", "pc")),
-            Param("steps", 200, "reverse-SDE steps", quick=100, check=positive),
+            Param("sampler", "em", "reverse sampler (pc: Langevin corrector at every step)", choices=("em", "pc")),
+            Param("steps", 400, "reverse-SDE steps", quick=200, check=positive),
             Param("n_corrector", 1, "Langevin corrector steps per step (sampler pc)", check=positive),
             Param("n_gen", 1024, "diffusion samples per target beta", quick=256, check=positive),
             Param("n_refine", 10, "HMC trajectories at the target beta from each diffusion sample (0: none)",
