@@ -179,10 +179,12 @@ def one_plaquette_field(theta_p: Float[Array, "*shape"], beta: Float[ArrayLike, 
     (four links of noise $s$): $F(\theta) = \mathbb E_\varepsilon\, e^{\beta\cos(\theta - \varepsilon)}$.
     $-\beta\sin\theta$ at $s = 0$, smooth and $2\pi$-periodic, $\to 0$ at large noise.
 
-    For $4\beta s^2 \ge 4.5$ or $s \ge 0.5$ the Fourier series $F = 1 + 2\sum_j \frac{I_j(\beta)}{I_0(\beta)} e^{-2s^2j^2}\cos j\theta$
-    (`n_terms` terms); below, where that series cancels to float32 precision near $\theta = \pi$ at
-    large $\beta$, 24-point Gauss-Hermite quadrature in $\varepsilon$ in log space. Measured against
-    float64 quadrature for $\beta \le 15$: absolute error at most $0.0025\,\beta$. Traceable in `beta` and `s`."""
+    For $4\beta s^2 \ge 4.5$ or $s \ge 0.5$ the Fourier series
+    $F = 1 + 2\sum_j \frac{I_j(\beta)}{I_0(\beta)} e^{-2s^2j^2}\cos j\theta$ (`n_terms` terms); below,
+    where that series cancels to float32 precision near $\theta = \pi$ at large $\beta$, 24-point
+    Gauss-Hermite quadrature in $\varepsilon$ in log space. Measured against float64 quadrature for
+    $\beta \le 15$: absolute error at most $0.0025\,\beta$. Traceable in
+    `beta` and `s`."""
     beta, s = jnp.asarray(beta, float), jnp.asarray(s, float)
     theta_p = jnp.asarray(theta_p)
     # Gauss-Hermite: E f(eps) = sum_k w_k f(2 sqrt 2 s x_k) / sqrt(pi)
@@ -206,7 +208,8 @@ def local_plaquette_field(theta_p: Float[Array, "L L"], beta: Float[ArrayLike, "
     independent) corrected for the correlation of the plaquette noise, $s^2\Delta$ with $\Delta$ the
     lattice Laplacian of the plaquettes, in momentum space:
 
-    $$h(p) = \frac{1 + 4\beta_V s^2}{1 + \beta_V s^2\lambda_p}\,h_{1}(p), \qquad \lambda_p = 4 - 2\cos p_0 - 2\cos p_1,$$
+    $$h(p) = \frac{1 + 4\beta_V s^2}{1 + \beta_V s^2\lambda_p}\,h_{1}(p),
+      \qquad \lambda_p = 4 - 2\cos p_0 - 2\cos p_1,$$
 
     with $\beta_V$ = `villain_beta(beta)`. For a Villain ensemble whose windings are decided this is
     the exact score, $-(1/\beta_V + s^2\Delta)^{-1}\theta$; it is $-\beta\sin\theta_P$ at $s = 0$ and
@@ -316,9 +319,9 @@ class U1Score(eqx.Module):
     r"""Learned score of the noised U(1) ensemble at $\beta$ = `beta` (the training coupling):
 
     $$\nabla_{\theta}\log p_t = \texttt{plaquette\_adjoint}(h),\qquad
-      h_P = h^{V}_P(\theta; \beta, s_t) + h^{top}_P(\theta; \beta, s_t) + r_P(\theta; \ln s_t)$$
+      h_P = h^{loc}_P(\theta; \beta, s_t) + h^{top}_P(\theta; \beta, s_t) + r_P(\theta; \ln s_t)$$
 
-    with the analytic physics field (`physics_field`: $h^V$ = `local_plaquette_field`, $h^{top}$ =
+    with the analytic physics field (`physics_field`: $h^{loc}$ = `local_plaquette_field`, $h^{top}$ =
     `topological_field`) and the learned residual $r$ = `net` (`U1ScoreNet`); $s_t$ from `process`
     (a VE process, e.g. `dd.VEGeometric(0.01, 3.0)`). A score in the sense of `dphys.diffusion`
     (`score(x, t)` on one configuration `(2, L, L)`, with a `process`), so `dd.sample` draws from it.
@@ -370,11 +373,11 @@ class U1Score(eqx.Module):
 class ConditionedU1Score(eqx.Module):
     r"""A `U1Score` trained at $\beta_{train}$ conditioned on $\beta_{target}$:
 
-    $$h_P^{target} = (1 - w)\,\big[h^V_P(\beta_{target}) + h^{top}_P(\beta_{target}) + \rho(s_t)\,r_P\big]
+    $$h_P^{target} = (1 - w)\,\big[h^{loc}_P(\beta_{target}) + h^{top}_P(\beta_{target}) + \rho(s_t)\,r_P\big]
       + w\,(-\beta_{target}\sin\theta_P), \qquad w = e^{-(s_t/s_{exact})^2}:$$
 
     the analytic physics field of `U1Score` evaluated at the target coupling (the physics
-    conditioning: Villain field and topological term are known for every $\beta$), the learned
+    conditioning: the local field and the topological term are known for every $\beta$), the learned
     residual $r$ times the factor $\rho$ of `mode` (`CONDITIONING_MODES`; `ratio`), and, at small
     noise, the exact drift of the target action. `s_exact = 0` switches the blend off.
 
@@ -389,7 +392,7 @@ class ConditionedU1Score(eqx.Module):
     mode: str = eqx.field(static=True)
 
     def __init__(self, score: U1Score, beta_target: float, s_exact: float = 0.05, max_ratio: float = 10.0,
-                 mode: str = "scale"):
+                 mode: str = "keep"):
         if not isinstance(score, U1Score):
             raise ValueError(f"ConditionedU1Score: score must be a U1Score, got {type(score).__name__}")
         if mode not in CONDITIONING_MODES:

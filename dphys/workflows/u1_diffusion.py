@@ -7,46 +7,55 @@ against HMC, which freezes topology at large $\beta$ (DM4U1).
    on wrapped VE noise ($s \in$ [`s_min`, `s_max`]), trained by wrapped denoising score matching
    (`u1_dsm_loss`) with `dphys.fit` on batches augmented by random gauge transformations
    (checkpoints in `out/checkpoints`).
-3. For every target $\beta$ (`--betas`): `ConditionedU1Score` (`--conditioning`: the learned
-   score scaled by $\beta/\beta_{train}$, or its Villain-like noise-dependent version, and the
-   exact drift at small noise), the reverse SDE (`--sampler em|pc`), then `--n-refine` HMC
-   trajectories at the exact target action from every sample (`hmc_refine`). Reported: plaquette,
-   Wilson loops, $\chi_t$ with errors against `u1_exact` (deviations in standard errors) for the
-   refined samples (`*_diff`) and the raw diffusion samples (`*_raw`); the same for HMC chains at
-   that $\beta$ from an ordered start (`*_hmc`); the integrated autocorrelation time of $Q$ for both
-   (for HMC a lower bound, flagged, when the chains are shorter than 50 $\tau$ or frozen); the
-   cost per independent configuration (time per sample $\times 2\tau_{int}(Q)$) and its ratio.
-   With `--n-mh` > 0, also an exact independence Metropolis at the target action: `--n-mh`
-   Heun proposals (`--mh-steps` steps) of the conditioned score with their exact density on the
-   torus (`u1_proposals`); reported: acceptance, effective sample size fraction of the weights
-   p/q, distinct states, and the corrected observables (`*_mh`) when at least 20 proposals were
-   accepted.
+3. For every target $\beta$ (`--betas`): `ConditionedU1Score`: the analytic physics field of the
+   score (the noised one-plaquette field with the correlations of the plaquette noise, and the
+   global topological term) evaluated at the target $\beta$, the residual learned at
+   $\beta_{train}$ kept or rescaled (`--conditioning`), the exact drift at small noise; the reverse
+   SDE (`--sampler em|pc`, `--steps`), then `--n-refine` HMC trajectories at the exact target action
+   from every sample (`hmc_refine`). Reported: plaquette, Wilson loops, $\chi_t$ with errors
+   against `u1_exact` (deviations in standard errors) for the refined samples (`*_diff`) and the raw
+   diffusion samples (`*_raw`); the same for HMC chains at that $\beta$ from an ordered start
+   (`*_hmc`); the integrated autocorrelation time of $Q$ for both (for HMC a lower bound, flagged,
+   when the chains are shorter than 50 $\tau$ or frozen); the cost per independent configuration
+   (time per sample $\times 2\tau_{int}(Q)$) and its ratio. With `--n-mh` > 0, also an exact
+   independence Metropolis at the target action: `--n-mh` Heun proposals (`--mh-steps` steps) of
+   the conditioned score with their exact density on the torus (`u1_proposals`); reported:
+   acceptance, effective sample size fraction of the weights p/q, distinct states, and the
+   corrected observables (`*_mh`) when at least 20 proposals were accepted.
 4. Figures: $\chi_t(\beta)$ (exact curve, diffusion, HMC), $Q$ histories at the largest $\beta$.
 
-Exactness, honestly: the refinement equilibrates the local fluctuations at the target action,
-but at large $\beta$ it cannot change $Q$, so the topological sector weights are those of the
-diffusion stage; `chi_t_diff_dev_sigma` measures them against the exact value. Measured with
-`--quick` (L = 8, seed 0): at $\beta = 3$ the refined samples agree with the exact plaquette
-(1.1 sigma) and $\chi_t$ (0.7 sigma); at $\beta = 5$ and 7 they do NOT: $\chi_t$ = 0.020 and 0.023
-against 0.0056 and 0.0034 (10 sigma), the plaquette 3-7 sigma low. The same holds for both
-conditionings, with the predictor-corrector sampler and with a larger network trained 4x longer
-(L = 8, 2000 steps: $\chi_t(\beta = 7)$ = 0.020-0.029): the reverse process fixes the net
-vorticity at noise levels where the model trained at $\beta = 1$ carries no information on the
-target's suppression of $Q$. HMC from an ordered start stays at Q = 0 at $\beta = 7$
-($\chi_t$ = 0, frozen, `*_tau_int_Q_hmc_is_lower_bound`).
+How exact, honestly: the refinement equilibrates the local fluctuations at the target action, but
+at large $\beta$ it cannot change $Q$, so the topological sector weights are those of the
+diffusion stage, and these come from an approximate score; `chi_t_*_diff_dev_sigma` measures them
+against the exact value.
 
-The exact independence Metropolis shows the same thing from the other side. At the training
-coupling it works: `--quick --betas 1 --train-steps 1500 --n-mh 512 --mh-steps 20` accepted 47%
-(effective sample size 20% of the proposals, 243 distinct states), and the corrected plaquette,
-Wilson loops and $\chi_t$ agree with `u1_exact` within 0.5 sigma, where the plaquette of the raw
-reverse-SDE samples is 8.4 sigma off. At $\beta$ = 3, 5, 7 (`--quick`, 128 proposals of 10 steps) it accepts 5.5% and
-the effective sample size is 2.5%, 1.8%, 0.9%: the conditioned model overlaps too little with the
-target for the correction to be usable.
+Measured, full mode (L = 16, seed 0, 18 min wall on 2 cores shared with a second run; training
+5.3 min):
 
-Run time: `--quick` (L = 8, betas 3,5,7, with the exact Metropolis: 15 s per beta) 94 s wall
-with another job on the second core; the full mode (L = 16,
-4000 training steps of a 32-channel network, 1024 samples per beta, 8 x 2000 HMC trajectories per
-beta) is estimated at 25-40 min on such a machine (not run).
+| beta | plaquette, diffusion + refine | chi_t, diffusion + refine | chi_t, raw diffusion | chi_t, HMC (ordered start) |
+|---|---|---|---|---|
+| 3 | 0.8097(5), 0.6 sigma | 0.0110(5), 0.1 sigma | 0.0097(4), 3.3 sigma | 0.0110(4), 0.2 sigma |
+| 5 | 0.8934(3), 0.2 sigma | 0.0057(2), 0.1 sigma | 0.0055(2), 1.1 sigma | 0.0060(11), tau_int >= 187 |
+| 7 | 0.9256(2), 0.2 sigma | 0.0040(2), 0.3 sigma | 0.0040(2), 0.2 sigma | 0.00006(6), 69 sigma: frozen |
+
+(exact: plaquette 0.8100, 0.8934, 0.9255; chi_t 0.01106, 0.00576, 0.00393). The raw samples'
+plaquette is 44-49 sigma low: the analytic field is only approximately the score at intermediate
+noise, and the short refinement fixes the local fluctuations; the charge distribution, which it
+cannot fix at $\beta = 7$, is right already in the raw samples. The global topological term is
+what makes it right: without it (`--topological false`, or `examples/u1_diffusion.py`) every
+local score gives $\chi_t \approx 0.045$ at every $\beta$ (L = 8). SEED1
+
+`--quick` (L = 8, 256 samples per beta, seed 0): refined plaquette within 0.7 sigma; chi_t
+0.0103(4), 0.0068(5), 0.0043(4) against 0.0111, 0.0056, 0.0034 (0.7, 2.3, 2.1 sigma): at L = 8
+the charge is 20-25% too large at beta = 5, 7 (a Gaussian over too few undecided windings). The
+exact Metropolis there (128 Heun proposals of 10 steps) accepts 12%, 7%, 5%: the raw samples'
+local fluctuations are too far from the target for it.
+
+Cost per independent configuration at $\beta = 7$, full mode: the HMC chains change $Q$ twice in
+16,000 trajectories, so their $\tau_{int}(Q) \ge 2667$ is a lower bound, and the measured ratio
+HMC/diffusion of 2.2 is a lower bound on diffusion's advantage. See benchmarks/bench_u1_diffusion.py.
+
+Run time: `--quick` 108 s wall with another job on the second core.
 """
 
 from __future__ import annotations
@@ -368,7 +377,8 @@ WORKFLOW = register(
             Param("train_steps", 4000, "training steps", quick=500, check=positive),
             Param("batch", 64, "training batch size", check=positive),
             Param("lr", 2e-3, "peak learning rate", check=positive),
-            Param("topological", True, "the global topological term in the physics field of the score (false: ablation)"),
+            Param("topological", True, "the global topological term in the physics field of the score "
+                  "(false: an ablation)"),
             Param("conditioning", "keep", "factor on the learned residual at the target beta (the physics field is "
                   "always evaluated there)", choices=tuple(CONDITIONING_MODES)),
             Param("s_exact", 0.05, "noise below which the exact target drift takes over (0: off)",
@@ -380,7 +390,8 @@ WORKFLOW = register(
             Param("n_refine", 10, "HMC trajectories at the target beta from each diffusion sample (0: none)",
                   check=lambda v: None if v >= 0 else "must be >= 0"),
             Param("n_mh", 0, "Heun proposals of the exact independence Metropolis at each target beta (0: none; "
-                  "off in full mode: at L = 16 each proposal costs seconds)", quick=128, check=lambda v: None if v == 0 or v >= 2 else "must be 0 or >= 2"),
+                  "off in full mode: at L = 16 each proposal costs seconds)", quick=128,
+                  check=lambda v: None if v == 0 or v >= 2 else "must be 0 or >= 2"),
             Param("mh_steps", 10, "Heun steps of those proposals (their density costs 2 L^2 JVPs per evaluation)",
                   check=positive),
             Param("hmc_chains", 8, "HMC chains at each target beta (ordered start)", quick=4, check=positive),
