@@ -224,7 +224,7 @@ def test_independence_metropolis_with_u1_proposals_is_exact():
     and chi_t agree with u1_exact within 4 standard errors (fixed seed)."""
     net = U1ScoreNet(4, 1, key=jax.random.PRNGKey(12))
     model = ConditionedU1Score(U1Score(net, dd.VEGeometric(0.01, 3.0), beta=1.0, L=L), 0.5, mode="drop")
-    x, log_q = u1_proposals(model, jax.random.PRNGKey(13), L, 3000, steps=8)
+    x, log_q = u1_proposals(model, jax.random.PRNGKey(13), L, 2000, steps=8)
     assert float(jnp.max(jnp.abs(x))) <= np.pi + 1e-6
     log_p = jax.vmap(lambda u: -U1Action(jnp.asarray(1.0))(u))(x)
     chain, acceptance = dd.metropolis_correct(jax.random.PRNGKey(14), x, log_q, log_p)
