@@ -52,7 +52,7 @@ raw = sample_u1(cond, k_gen, L, 256, steps=200, sampler="em")
 refined, acceptance = hmc_refine(k_ref, raw, beta_target, n_trajectories=10)
 exact = lat.u1_exact(beta_target, L)
 print(f"refinement acceptance {acceptance:.3f}")
-# the same sampler without the global topological term (an ablation): chi_t comes out an order of magnitude
+# the same sampler without the global topological term (an ablation): chi_t comes out about eight times
 # too large, whatever the refinement does
 no_top = lat.U1Score(result.model.net, result.model.process, beta_train, L, topological=False)
 ablated = sample_u1(ConditionedU1Score(no_top, beta_target, s_exact=0.05, mode="keep"), k_gen, L, 256, steps=200)
