@@ -187,18 +187,22 @@ def one_plaquette_field(theta_p: Float[Array, "*shape"], beta: Float[ArrayLike, 
     `beta` and `s`."""
     beta, s = jnp.asarray(beta, float), jnp.asarray(s, float)
     theta_p = jnp.asarray(theta_p)
-    # Gauss-Hermite: E f(eps) = sum_k w_k f(2 sqrt 2 s x_k) / sqrt(pi)
-    arg = theta_p[..., None] - 2 * jnp.sqrt(2.0) * s * jnp.asarray(_GH_X, theta_p.dtype)
-    post = jax.nn.softmax(jnp.log(jnp.asarray(_GH_W, theta_p.dtype)) + beta * jnp.cos(arg), axis=-1)
-    h_quad = -beta * jnp.sum(post * jnp.sin(arg), axis=-1)
-    # Fourier series with I_j/I_0 from the backward recurrence of I_j/I_{j-1} = 1/(2j/beta + I_{j+1}/I_j)
-    _, r = jax.lax.scan(lambda r_next, j: (1 / (2 * j / beta + r_next),) * 2, jnp.zeros_like(beta),
-                        jnp.arange(n_terms, 0, -1, dtype=beta.dtype))
-    j = jnp.arange(1, n_terms + 1, dtype=theta_p.dtype)
-    c = (jnp.cumprod(r[::-1]) * jnp.exp(-2 * s**2 * j**2)).astype(theta_p.dtype)
-    tj = theta_p[..., None] * j
-    h_series = -2 * jnp.sum(j * c * jnp.sin(tj), axis=-1) / (1 + 2 * jnp.sum(c * jnp.cos(tj), axis=-1))
-    return jnp.where((4 * beta * s**2 < 4.5) & (s < 0.5), h_quad, h_series)
+
+    def quadrature(theta):  # E f(eps) = sum_k w_k f(2 sqrt 2 s x_k) / sqrt(pi)
+        arg = theta[..., None] - 2 * jnp.sqrt(2.0) * s * jnp.asarray(_GH_X, theta.dtype)
+        post = jax.nn.softmax(jnp.log(jnp.asarray(_GH_W, theta.dtype)) + beta * jnp.cos(arg), axis=-1)
+        return -beta * jnp.sum(post * jnp.sin(arg), axis=-1)
+
+    def series(theta):  # I_j/I_0 from the backward recurrence I_j/I_{j-1} = 1/(2j/beta + I_{j+1}/I_j)
+        _, r = jax.lax.scan(lambda r_next, j: (1 / (2 * j / beta + r_next),) * 2, jnp.zeros_like(beta),
+                            jnp.arange(n_terms, 0, -1, dtype=beta.dtype))
+        j = jnp.arange(1, n_terms + 1, dtype=theta.dtype)
+        c = (jnp.cumprod(r[::-1]) * jnp.exp(-2 * s**2 * j**2)).astype(theta.dtype)
+        tj = theta[..., None] * j
+        return -2 * jnp.sum(j * c * jnp.sin(tj), axis=-1) / (1 + 2 * jnp.sum(c * jnp.cos(tj), axis=-1))
+
+    # one branch per call (beta and s are scalars; under a vmap over them both run, as a select)
+    return jax.lax.cond((4 * beta * s**2 < 4.5) & (s < 0.5), quadrature, series, theta_p)
 
 
 def local_plaquette_field(theta_p: Float[Array, "L L"], beta: Float[ArrayLike, ""],
@@ -223,7 +227,8 @@ def local_plaquette_field(theta_p: Float[Array, "L L"], beta: Float[ArrayLike, "
 
 
 def villain_beta(beta: Float[ArrayLike, ""]) -> Float[Array, ""]:
-    r"""The Villain coupling $\beta_V$ with the same mean plaquette as the Wilson action at `beta`:
+    r"""The Villain coupling $\beta_V$ (dimensionless, like `beta`) with the same mean plaquette as the
+    Wilson action at `beta`:
     $e^{-1/2\beta_V} = I_1(\beta)/I_0(\beta)$ (so $\beta_V \to \beta - 1/2$ at large $\beta$;
     $\beta_V(1) = 0.62$). Traceable in `beta`."""
     beta = jnp.asarray(beta, float)
