@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import jax
+import numpy as np
 
 
 def positive_number(name: str, what: str, value: Any) -> float:
@@ -18,3 +19,11 @@ def positive_number(name: str, what: str, value: Any) -> float:
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name}: {what} must be a finite number > 0, got {value}")
     return value
+
+
+def positive_int(name: str, what: str, value: Any) -> int:
+    """`value` as a Python int, or `ValueError` (naming `name`, `what` and the value) unless it is
+    an integer > 0 (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
+    return int(value)

@@ -30,11 +30,10 @@ from __future__ import annotations
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from dphys.distributed import ALGORITHMS, heterogeneous_quadratic, quadratic_grad, run_rounds
+from dphys.distributed import ALGORITHMS, heterogeneous_quadratic, step_size_sweep
 from dphys.report import Report
 from dphys.workflows import Param, Workflow, nonnegative, positive, register
 
@@ -57,28 +56,9 @@ def _check_steps(text: str) -> str | None:
     return None if values and all(v > 0 for v in values) else "must be comma-separated positive integers, e.g. 4,16"
 
 
-_RUNNERS: dict = {}
-
-
-def _runner(algorithm: str, local_steps: int, rounds: int):
-    """jit(vmap over step sizes, vmap over seeds) of run_rounds recording F - F* every round."""
-    sig = (algorithm, local_steps, rounds)
-    if sig not in _RUNNERS:
-        def one(data, x0, key, eta):
-            h_bar = jnp.mean(data["hessian"], 0)
-            x_star = -jnp.mean(data["linear"], 0) / h_bar
-            record = lambda x: 0.5 * jnp.sum(h_bar * (x - x_star) ** 2)
-            return run_rounds(algorithm, quadratic_grad, data, x0, key, eta, local_steps=local_steps,
-                              rounds=rounds, record=record)[1]
-
-        over_seeds = jax.vmap(one, in_axes=(None, None, 0, None))
-        _RUNNERS[sig] = jax.jit(jax.vmap(over_seeds, in_axes=(None, None, None, 0)))
-    return _RUNNERS[sig]
-
-
 def tuned_curve(algorithm, problem, local_steps, rounds, etas, keys):
     """min over step sizes of the seed-mean suboptimality at every round; with its standard error."""
-    sub = np.asarray(_runner(algorithm, local_steps, rounds)(problem.data, problem.x0, keys, jnp.asarray(etas)),
+    sub = np.asarray(step_size_sweep(algorithm, problem, keys, etas, local_steps=local_steps, rounds=rounds),
                      np.float64)  # (eta, seed, R+1)
     sub = np.where(np.isfinite(sub), sub, np.inf)
     mean = sub.mean(1)

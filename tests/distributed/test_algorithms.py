@@ -158,3 +158,18 @@ def test_data_parallel_batch_must_divide_over_machines():
     with pytest.raises(ValueError, match="30 samples do not divide over machines M=4"):
         dd.data_parallel_sgd(loss, model, jnp.zeros((30, 2)), KEY, machines=4, local_steps=1, rounds=1,
                              batch_size=2, step_size=0.1)
+
+
+def test_step_size_sweep_equals_single_runs():
+    """The vmap-of-vmap sweep gives, for every (step size, seed), the trace of a single run."""
+    prob = dd.heterogeneous_quadratic(4, 6, zeta=1.0, tau=0.3, sigma=0.5)
+    keys, etas = jax.random.split(KEY, 2), jnp.asarray([0.5, 0.25, 0.125])
+    sub = dd.step_size_sweep("local", prob, keys, etas, local_steps=3, rounds=5)
+    assert sub.shape == (3, 2, 6)
+    for i, eta in enumerate(etas):
+        for j, key in enumerate(keys):
+            res = dd.local_sgd(prob.grad_fn, prob.data, prob.x0, key, local_steps=3, rounds=5, step_size=float(eta),
+                               record=prob.suboptimality)
+            np.testing.assert_allclose(sub[i, j], res.trace, rtol=1e-6)
+    with pytest.raises(ValueError, match="rounds R"):
+        dd.step_size_sweep("local", prob, keys, etas, local_steps=3, rounds=0)
