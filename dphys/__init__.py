@@ -18,6 +18,7 @@ from dphys import distributed as distributed
 from dphys import femto as femto
 from dphys import halqcd as halqcd
 from dphys import lattice as lattice
+from dphys import mcmc as mcmc
 from dphys import nn as nn
 from dphys import scattering as scattering
 from dphys import stats as stats

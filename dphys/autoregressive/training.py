@@ -22,7 +22,7 @@ import optax
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from dphys.autoregressive.network import CANetwork, _positive_int, log_prob, sample
-from dphys.diffusion.metropolis import metropolis_correct
+from dphys.mcmc import independence_chain
 from dphys.train import TrainResult, fit
 
 __all__ = ["nll_loss", "reverse_kl_loss", "train_ml", "train_reverse_kl", "fit_log_z", "action_error",
@@ -168,15 +168,15 @@ def action_error(model: CANetwork, x: Float[ArrayLike, "n ..."], action: Callabl
 def independence_metropolis(model: CANetwork, key: PRNGKeyArray, n: int, action: Callable, cond=None
                             ) -> tuple[Array, float, Array]:
     r"""`n` network proposals turned into an exact Markov chain for $e^{-S}$ by independence
-    Metropolis (`dphys.diffusion.metropolis_correct`).
+    Metropolis (`dphys.mcmc.independence_chain`).
 
     **Returns:** `(chain, acceptance, proposals)`; the chain has repeated states at rejections.
     """
     k1, k2 = jax.random.split(key)
     x, logq = sample(model, k1, n, cond)
     logp = -jax.vmap(action)(x)
-    chain, acc = metropolis_correct(k2, x, logq, logp)
-    return chain, acc, x
+    chain, info = independence_chain(k2, x, logq, logp)
+    return chain, float(info.acceptance), x
 
 
 def log_partition(model: CANetwork, key: PRNGKeyArray, n: int, action: Callable, cond=None) -> tuple[float, float]:

@@ -56,10 +56,21 @@ def test_diffusion_proposal_with_exact_score_is_accepted():
     [
         (jnp.zeros((1, 2)), jnp.zeros(1), jnp.zeros(1), "at least 2"),
         (jnp.zeros((4, 2)), jnp.zeros(3), jnp.zeros(4), r"log_q must give one value per proposal, shape \(4,\)"),
-        (jnp.zeros((3, 2)), jnp.array([0.0, jnp.nan, 0.0]), jnp.zeros(3), "log_q contains non-finite"),
-        (jnp.zeros((3, 2)), jnp.zeros(3), jnp.array([0.0, -jnp.inf, 0.0]), "log_p contains non-finite"),
+        (jnp.zeros((3, 2)), jnp.array([0.0, jnp.nan, 0.0]), jnp.zeros(3), "log_q contains NaN or -inf"),
+        (jnp.zeros((3, 2)), jnp.array([0.0, -jnp.inf, 0.0]), jnp.zeros(3), "log_q contains NaN or -inf"),
+        (jnp.zeros((3, 2)), jnp.zeros(3), jnp.array([0.0, jnp.inf, 0.0]), r"log_p contains NaN or \+inf"),
     ],
 )
 def test_bad_metropolis_input_raises(x, log_q, log_p, match):
     with pytest.raises(ValueError, match=match):
         dd.metropolis_correct(jax.random.PRNGKey(0), x, log_q, log_p)
+
+
+def test_proposals_of_unknown_density_are_rejected_and_the_correction_jits():
+    # log_q = +inf (e.g. a proposal through a folding sampler step) or log_p = -inf: never accepted
+    x = jnp.arange(6.0)[:, None]
+    log_q = jnp.array([jnp.inf, 0.0, jnp.inf, 0.0, 0.0, 0.0])
+    log_p = jnp.array([0.0, 0.0, 0.0, -jnp.inf, 0.0, 0.0])
+    chain, acceptance = jax.jit(dd.metropolis_correct)(jax.random.PRNGKey(0), x, log_q, log_p)
+    np.testing.assert_array_equal(chain[:, 0], [1, 1, 1, 1, 4, 5])  # equal weights: valid ones accepted
+    assert float(acceptance) == pytest.approx(2 / 4)
