@@ -8,7 +8,8 @@ True)`), acts on one momentum (vmap for many) and is differentiable in the poten
 
 - `coulomb`: $F_l$, $G_l$ and derivatives (Steed), $\sigma_l$, Gamow factor, $h(\eta)$.
 - `potentials`: `GaussianSum` (Omega-Omega), `ReidSoftCore1S0`, `Yukawa`, `MalflietTjon`,
-  `HALQCDpOmega`, `SquareWell`, `DeltaShell`, `NeuralPotential`.
+  `HALQCDpOmega`, `SquareWell`, `DeltaShell`, `NeuralPotential`, `AV18` (Argonne v18 in a partial
+  wave, module `av18`, with `pp_phase_shift`, `pp_momentum`, `alpha_prime_ratio`).
 - `radial`: `phase_shift`, `wavefunction`, `solve_radial`.
 - `observables`: `effective_range_function`, `effective_range`.
 - `bound`: `binding_energy`, `count_bound_states`.
@@ -44,6 +45,11 @@ from dphys.scattering.potentials import NeuralPotential as NeuralPotential
 from dphys.scattering.potentials import ReidSoftCore1S0 as ReidSoftCore1S0
 from dphys.scattering.potentials import SquareWell as SquareWell
 from dphys.scattering.potentials import Yukawa as Yukawa
+# after potentials (av18 needs AbstractPotential from it)
+from dphys.scattering.av18 import AV18 as AV18
+from dphys.scattering.av18 import alpha_prime_ratio as alpha_prime_ratio
+from dphys.scattering.av18 import pp_momentum as pp_momentum
+from dphys.scattering.av18 import pp_phase_shift as pp_phase_shift
 from dphys.scattering.radial import RadialSolution as RadialSolution
 from dphys.scattering.radial import coulomb_momentum as coulomb_momentum
 from dphys.scattering.radial import phase_shift as phase_shift

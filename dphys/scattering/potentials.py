@@ -23,6 +23,7 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 from dphys.constants import HBARC
 
 __all__ = [
+    "AV18",
     "AbstractPotential",
     "DeltaShell",
     "GaussianSum",
@@ -243,3 +244,8 @@ class NeuralPotential(AbstractPotential):
         shape = jnp.exp(-x) if self.envelope == "exponential" else jnp.exp(-(x**2))
         net = jnp.vectorize(self.mlp)(x)
         return self.scale * net * shape
+
+
+# Argonne v18 lives in its own module (it needs AbstractPotential from this one) and is listed here with
+# the other potentials
+from dphys.scattering.av18 import AV18 as AV18  # noqa: E402
