@@ -8,20 +8,27 @@ Units: k [fm^-1] (half the momentum difference in the pair rest frame), r [fm], 
 - `sources`: `GaussianSource`, `CauchySource`, `DoubleGaussianSource`, `CoreTailSource`,
   `NeuralSource`, `check_source`.
 - `correlation`: `pair_kernel`, `pp_kernel`, `fold`, `correlation_function`, `pp_correlation`,
-  `SpinChannel`, `Kernel`, `radial_quadrature`.
+  `SpinChannel`, `PartialWave`, `pp_kernel_waves`, `Kernel`, `radial_quadrature`.
 - `lednicky`: `lednicky_lyuboshitz` (with and without the Coulomb correction).
 - `data`: correlation data (`CorrelationData`; CSV and HEPData YAML readers with units checked, a
   CSV writer) and the shipped pp pseudo-data (`load_default`).
+- `alice`: the ALICE pp 13 TeV p-p correlation function and its resolution and decay matrices
+  (CSV/NPZ exports, or the ROOT files with uproot), units and matrix axes checked.
+- `decomposition`: the measured-correlation model N(k) R [lambda_gen C_pp + lambda_pL T[C_pL] +
+  lambda_flat] (momentum resolution, feed-down, lambda parameters, baseline) as pure JAX functions.
 - `fit`: chi^2 with errors or covariance, Levenberg-Marquardt fits with (J^T J)^-1 errors, optax
   fits with MacKay's effective number of parameters, anchored ensembles for uncertainty bands.
 """
 
+from dphys.femto import alice as alice
 from dphys.femto import correlation as correlation
+from dphys.femto import decomposition as decomposition
 from dphys.femto import data as data
 from dphys.femto import fit as fit
 from dphys.femto import lednicky as lednicky
 from dphys.femto import sources as sources
 from dphys.femto.correlation import Kernel as Kernel
+from dphys.femto.correlation import PartialWave as PartialWave
 from dphys.femto.correlation import SpinChannel as SpinChannel
 from dphys.femto.correlation import correlation_function as correlation_function
 from dphys.femto.correlation import coulomb_partial_wave_sums as coulomb_partial_wave_sums
@@ -30,6 +37,7 @@ from dphys.femto.correlation import n_partial_waves as n_partial_waves
 from dphys.femto.correlation import pair_kernel as pair_kernel
 from dphys.femto.correlation import pp_correlation as pp_correlation
 from dphys.femto.correlation import pp_kernel as pp_kernel
+from dphys.femto.correlation import pp_kernel_waves as pp_kernel_waves
 from dphys.femto.correlation import radial_quadrature as radial_quadrature
 from dphys.femto.lednicky import lednicky_lyuboshitz as lednicky_lyuboshitz
 from dphys.femto.sources import AbstractSource as AbstractSource

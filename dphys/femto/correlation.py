@@ -24,7 +24,9 @@ $$ K = \sum_c w_c N_c \Big[ \Sigma_{\Lambda_c}(\eta, \rho)
    \qquad \Sigma_\Lambda = \sum_{l \in \Lambda} (2l+1) F_l^2, $$
 
 with the strong interaction in one partial wave $l_c$ per channel (the s wave by default, the p wave
-for antisymmetric channels).
+for antisymmetric channels), or in several (`PartialWave`s: $(2l+1)(u_l^2 - F_l^2)$ becomes
+$\sum_J f_J (2l+1)(u_{lJ}^2 - F_l^2)$ with the fractions $f_J = (2J+1)/(3(2l+1))$ of the triplet's
+$^3l_J$ waves, e.g. `pp_kernel_waves` with $^1S_0$, $^3P_{0,1,2}$, $^1D_2$ as in CATS).
 
 **Coulomb partial-wave sums.** $\Sigma_\text{even}$ and $\Sigma_\text{odd}$ come from Miller's
 algorithm: the Coulomb recurrence (Abramowitz-Stegun 14.2.3)
@@ -75,6 +77,8 @@ from dphys.scattering.radial import coulomb_momentum, wavefunction
 
 __all__ = [
     "Kernel",
+    "PP_WAVES",
+    "PartialWave",
     "SpinChannel",
     "correlation_function",
     "coulomb_partial_wave_sums",
@@ -83,12 +87,14 @@ __all__ = [
     "pair_kernel",
     "pp_correlation",
     "pp_kernel",
+    "pp_kernel_waves",
     "radial_quadrature",
 ]
 
 _RESCALE = 1e100
 _RHO_SERIES = 6.0  # the power series of F_0 below max(2 eta, 6), Steed's CF2 (fast there) beyond
 _ETA_MAX = 10.0  # the power series of F_0 below the turning point is accurate up to |eta| ~ 10
+_L_INTERACTING_MAX = 4  # interacting waves: F_l from the upward recurrence (accurate for these few l)
 
 
 # --- quadrature --------------------------------------------------------------------------------------
@@ -223,21 +229,48 @@ def _normalisation(eta: Array, rho: Array, u0: Array, du0: Array) -> Array:
 # --- kernels -------------------------------------------------------------------------------------
 
 
+class PartialWave(eqx.Module):
+    r"""A potential acting in one partial wave $l$ of a spin channel, for a fraction `weight` of
+    that wave's $2l+1$ states: for the spin triplet the waves $^3l_J$ of one $l$ have
+    $(2J+1)/(3(2l+1))$ of the $3(2l+1)$ states each (e.g. $^3P_{0,1,2}$: 1/9, 3/9, 5/9), so that a
+    channel's waves of one $l$ with weights summing to 1 replace its free (Coulomb) wave entirely;
+    fractions summing to less leave the rest a Coulomb wave. Couplings between waves (the tensor
+    force's $^3P_2$-$^3F_2$) are neglected, as in CATS.
+
+    **Fields:** `l` (static int >= 0), `potential` a callable V(r) [MeV], `weight` (static, in (0, 1]).
+    """
+
+    l: int = eqx.field(static=True)
+    potential: Callable
+    weight: float = eqx.field(static=True, default=1.0)
+
+    def __check_init__(self):
+        if isinstance(self.l, bool) or not isinstance(self.l, (int, np.integer)) or self.l < 0:
+            raise ValueError(f"PartialWave: l must be an int >= 0, got {self.l!r}")
+        if not callable(self.potential):
+            raise ValueError(f"PartialWave: potential must be a callable V(r) -> MeV, got {self.potential!r}")
+        if not (np.isfinite(self.weight) and 0 < self.weight <= 1):
+            raise ValueError(f"PartialWave: weight (fraction of the 2l+1 states) must be in (0, 1], got {self.weight}")
+
+
 class SpinChannel(eqx.Module):
     r"""One spin channel of a pair: its weight $w$ (e.g. $(2S+1)/((2s_1+1)(2s_2+1))$), the
     potential acting in it (or None: Coulomb only) and, for identical particles, the spatial
     exchange symmetry `parity` (+1: symmetric, even $l$; -1: antisymmetric, odd $l$; 0:
     distinguishable particles). The potential acts in the partial wave `l` (default: the lowest
-    allowed, 0 or 1 for parity -1); all other waves are Coulomb (or free) waves.
+    allowed, 0 or 1 for parity -1); all other waves are Coulomb (or free) waves. Several
+    interacting waves (e.g. $^3P_0$, $^3P_1$, $^3P_2$ in the pp triplet) are given instead as
+    `waves`, a tuple of `PartialWave`s (then `potential` and `l` stay None).
 
     **Fields:** `weight` (dimensionless), `potential` a callable V(r) [MeV] or None, `parity`
-    (static int), `l` (static int or None).
+    (static int), `l` (static int or None), `waves` (tuple of `PartialWave`).
     """
 
     weight: float = eqx.field(static=True)
     potential: Callable | None = None
     parity: int = eqx.field(static=True, default=0)
     l: int | None = eqx.field(static=True, default=None)
+    waves: tuple = ()
 
     def __check_init__(self):
         if not (np.isfinite(self.weight) and 0 <= self.weight <= 1):
@@ -252,6 +285,27 @@ class SpinChannel(eqx.Module):
                 raise ValueError(f"SpinChannel: l must be an int >= 0, got {self.l!r}")
             if self.parity != 0 and self.l % 2 != (0 if self.parity == 1 else 1):
                 raise ValueError(f"SpinChannel: l = {self.l} is not allowed with parity {self.parity}")
+
+        if self.waves:
+            if self.potential is not None or self.l is not None:
+                raise ValueError("SpinChannel: give either potential (and l) or waves, not both")
+            if not all(isinstance(w, PartialWave) for w in self.waves):
+                raise ValueError(f"SpinChannel: waves must be a tuple of PartialWave, got {self.waves!r}")
+            for w in self.waves:
+                if self.parity != 0 and w.l % 2 != (0 if self.parity == 1 else 1):
+                    raise ValueError(f"SpinChannel: a wave with l = {w.l} is not allowed with parity {self.parity}")
+            for l in {w.l for w in self.waves}:
+                total = sum(w.weight for w in self.waves if w.l == l)
+                if total > 1 + 1e-12:
+                    raise ValueError(f"SpinChannel: the weights of the l = {l} waves sum to {total} > 1")
+
+    def partial_waves(self) -> tuple[PartialWave, ...]:
+        """The interacting waves of the channel (`waves`, or the one wave of `potential`)."""
+        if self.waves:
+            return tuple(self.waves)
+        if self.potential is None:
+            return ()
+        return (PartialWave(self.wave, self.potential, 1.0),)
 
     @property
     def wave(self) -> int:
@@ -363,14 +417,28 @@ def pair_kernel(
         n_l = n_partial_waves(k, float(np.max(r)), mass=mass, coulomb=coulomb)
     if int(n_l) < 2:
         raise ValueError(f"{name}: n_l must be >= 2, got {n_l}")
-    for c in channels:
-        if c.potential is not None and c.wave > 1:
-            raise ValueError(f"{name}: a potential in the partial wave l = {c.wave} is not supported (l = 0 or 1)")
-    potentials = tuple(c.potential for c in channels)
-    spec = tuple((c.weight, c.parity, c.wave, c.potential is not None) for c in channels)
+    waves = tuple(c.partial_waves() for c in channels)
+    for ws in waves:
+        for pw in ws:
+            if pw.l > _L_INTERACTING_MAX:
+                raise ValueError(f"{name}: a potential in the partial wave l = {pw.l} is not supported "
+                                 f"(l <= {_L_INTERACTING_MAX})")
+    potentials = tuple(tuple(pw.potential for pw in ws) for ws in waves)
+    spec = tuple((c.weight, c.parity, tuple((pw.l, pw.weight) for pw in ws)) for c, ws in zip(channels, waves))
     values = _kernel_values(jnp.asarray(k), r, potentials, spec, float(mass), float(coulomb), int(n_l),
                             float(rtol), float(atol))
     return Kernel(jnp.asarray(k), jnp.asarray(r), jnp.asarray(4 * np.pi * r**2 * w), values)
+
+
+def _free_waves(eta: Array, rho: Array, f0: Array, f1: Array, l_max: int) -> list[Array]:
+    """F_0 ... F_{l_max} by the upward Coulomb recurrence (A-S 14.2.3) from F_0, F_1: used only for
+    the few low waves that carry a potential (l <= 4), where its growth of the relative rounding
+    error, ~ (l!/rho^l)^2 eps near rho -> 0, only touches points where F_l^2 itself is negligible."""
+    free = [f0, f1]
+    for l in range(1, l_max):
+        up = ((2 * l + 1) * (eta + l * (l + 1) / rho) * free[l] - (l + 1) * jnp.sqrt(l**2 + eta**2) * free[l - 1])
+        free.append(up / (l * jnp.sqrt((l + 1) ** 2 + eta**2)))
+    return free
 
 
 @eqx.filter_jit
@@ -379,15 +447,15 @@ def _kernel_values(k, r, potentials, spec, mass, coulomb, n_l, rtol, atol):
     eta = (kc / k)[:, None]
     rho = k[:, None] * r[None, :]
     f0, f1, even, odd = lax.stop_gradient(coulomb_partial_wave_sums(eta, rho, n_l, charged=coulomb != 0))
-    free = {0: f0, 1: f1}
+    l_max = max([1] + [l for _, _, ws in spec for l, _ in ws])
+    free = lax.stop_gradient(_free_waves(eta, rho, f0, f1, l_max))
     total = jnp.zeros_like(rho)
-    for potential, (weight, parity, wave, interacting) in zip(potentials, spec):
-        base = {1: even, -1: odd, 0: even + odd}[parity]
-        part = base
-        if interacting:
-            u = jax.vmap(lambda kk: wavefunction(potential, kk, r, mass=mass, l=wave, coulomb=coulomb,
-                                                 rtol=rtol, atol=atol))(k)
-            part = base + (2 * wave + 1) * (u**2 - free[wave] ** 2)
+    for pots, (weight, parity, ws) in zip(potentials, spec):
+        part = {1: even, -1: odd, 0: even + odd}[parity]
+        for potential, (wave, fraction) in zip(pots, ws):
+            u = jax.vmap(lambda kk, p=potential, l=wave: wavefunction(p, kk, r, mass=mass, l=l, coulomb=coulomb,
+                                                                     rtol=rtol, atol=atol))(k)
+            part = part + fraction * (2 * wave + 1) * (u**2 - free[wave] ** 2)
         total = total + weight * (1 if parity == 0 else 2) * part
     return total / rho**2
 
@@ -422,6 +490,60 @@ def pp_kernel(
     if potential is None:
         potential = ReidSoftCore1S0()
     channels = (SpinChannel(0.25, potential, parity=1), SpinChannel(0.75, triplet_potential, parity=-1))
+    return pair_kernel(k, mass=mass, channels=channels, coulomb=coulomb, identical=True, grid=grid,
+                       r_max=r_max, n_l=n_l, rtol=rtol, atol=atol)
+
+
+PP_WAVES = ("1S0", "3P0", "3P1", "3P2", "1D2")
+
+
+def _parse_wave(name: str, wave: str) -> tuple[int, int, int]:
+    """'3P1' -> (S, l, J) = (1, 1, 1), checked for a pp (identical fermions) state."""
+    letters = "SPDFGH"
+    if not (isinstance(wave, str) and len(wave) == 3 and wave[0] in "13" and wave[1] in letters and wave[2].isdigit()):
+        raise ValueError(f"{name}: a partial wave is named like '1S0' or '3P2' (2S+1, l as S/P/D/F/G/H, J), got {wave!r}")
+    s, l, j = (int(wave[0]) - 1) // 2, letters.index(wave[1]), int(wave[2])
+    if not abs(l - s) <= j <= l + s:
+        raise ValueError(f"{name}: J = {j} is not allowed for l = {l}, S = {s} ({wave!r})")
+    if (l + s) % 2 != 0:
+        raise ValueError(f"{name}: {wave!r} is forbidden for two identical fermions (needs l + S even)")
+    return s, l, j
+
+
+def pp_kernel_waves(
+    k: Float[ArrayLike, " nk"],
+    potentials: dict[str, Callable],
+    *,
+    mass: float = M_PROTON / 2,
+    coulomb: float = 1.0,
+    grid: tuple[ArrayLike, ArrayLike] | None = None,
+    r_max: float = 120.0,
+    n_l: int | None = None,
+    rtol: float = 1e-10,
+    atol: float = 1e-10,
+) -> Kernel:
+    r"""The proton-proton kernel with a potential in each of several partial waves, named
+    $^{2S+1}l_J$ (e.g. `{"1S0": v, "3P0": v0, "3P1": v1, "3P2": v2, "1D2": vd}`, the waves CATS
+    uses with Argonne v18): the singlet (weight 1/4, even $l$) takes the $^1l_l$ waves whole, the
+    triplet (3/4, odd $l$) the $^3l_J$ waves with fractions $(2J+1)/(3(2l+1))$ of its wave $l$
+    (`PartialWave`); every other wave is a Coulomb wave. Couplings ($^3P_2$-$^3F_2$) are neglected.
+    The potentials are given *without* the point Coulomb term, which `coulomb` adds.
+
+    **Arguments:** `k` [fm^-1]; `potentials` a dict wave name -> V(r) [MeV]; `mass` reduced mass
+    [MeV]; `coulomb` $Z_1Z_2$ (1); `grid`, `r_max`, `n_l`, `rtol`, `atol` as in `pair_kernel`.
+
+    **Returns:** a `Kernel`.
+    """
+    name = "pp_kernel_waves"
+    if not isinstance(potentials, dict) or not potentials:
+        raise ValueError(f"{name}: potentials must be a non-empty dict wave name -> V(r), got {potentials!r}")
+    singlet, triplet = [], []
+    for wave, pot in potentials.items():
+        s, l, j = _parse_wave(name, wave)
+        fraction = 1.0 if s == 0 else (2 * j + 1) / (3 * (2 * l + 1))
+        (triplet if s == 1 else singlet).append(PartialWave(l, pot, fraction))
+    channels = (SpinChannel(0.25, parity=1, waves=tuple(singlet)),
+                SpinChannel(0.75, parity=-1, waves=tuple(triplet)))
     return pair_kernel(k, mass=mass, channels=channels, coulomb=coulomb, identical=True, grid=grid,
                        r_max=r_max, n_l=n_l, rtol=rtol, atol=atol)
 
