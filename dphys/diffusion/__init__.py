@@ -26,9 +26,11 @@ x, info = dd.sample(score, key, shape, n_samples=..., sampler="em", steps=500, s
                     solver="tsit5", rho=7.0, process=None)
 # sampler: "em" | "pc" | "ode" | "heun"; info.n_score_evals per sample; info.trajectory = (times, states)
 logp, info = dd.log_likelihood(score, x, key=None, n_probes=None)   # nats; exact div or Hutchinson
-x, log_q, info = dd.sample_with_log_density(score, key, shape, n_samples, steps=18)  # Heun samples and
-#   their exact density under the Heun map (log-det of each step's Jacobian): for exact Metropolis
-chain, acceptance = dd.metropolis_correct(key, x, log_q, log_p)      # arrays (n,) or fns of one state
+x, log_q, info = dd.sample_with_log_density(score, key, shape, n_samples, steps=18, fold="reject")
+#   Heun samples and their exact density under the Heun map (sign and log|det| of each step's
+#   Jacobian): log_q = +inf and info.folded where a step has det <= 0 (a fold), for exact Metropolis
+chain, acceptance = dd.metropolis_correct(key, x, log_q, log_p)      # arrays (n,) or fns of one state;
+#   jit-able; log_q = +inf is rejected (dphys.mcmc.independence_chain). Never a Hutchinson log_q.
 xs = dd.forward(process, key, x0, ts, dt=1e-3)                       # forward SDE via dphys.integrate_sde
 ```
 
@@ -42,6 +44,7 @@ from dphys.diffusion.exact import GaussianScore as GaussianScore
 from dphys.diffusion.exact import TwoPointScore as TwoPointScore
 from dphys.diffusion.exact import gaussian_log_prob as gaussian_log_prob
 from dphys.diffusion.exact import two_point_cumulants as two_point_cumulants
+from dphys.diffusion.likelihood import FOLD_MODES as FOLD_MODES
 from dphys.diffusion.likelihood import LikelihoodInfo as LikelihoodInfo
 from dphys.diffusion.likelihood import log_likelihood as log_likelihood
 from dphys.diffusion.likelihood import sample_with_log_density as sample_with_log_density

@@ -17,8 +17,11 @@ steps $T = T_N\circ\dots\circ T_1$, so
 $$ \log q(x) = \log p_T(z) - \sum_{n=1}^{N}\log\big|\det \partial T_n/\partial x\big| , $$
 
 each step's full Jacobian taken by one JVP per component and its log-determinant by an LU
-decomposition. No ODE tolerance enters: an independence-Metropolis correction with this $\log q$
-is exact for any number of steps and any score (a worse map only lowers the acceptance).
+decomposition, which also gives its sign. No ODE tolerance enters: while every step preserves
+orientation ($\det > 0$) and is injective, an independence-Metropolis correction with this
+$\log q$ is exact for any number of steps and any score (a worse map only lowers the acceptance).
+A step with $\det \le 0$ folds the map; such samples are marked and, by default, rejected
+(`sample_with_log_density`, `FOLD_MODES`).
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from dphys.diffusion.samplers import (
 )
 from dphys.diffusion.score import _check_data, check_score, get_process
 
-__all__ = ["LikelihoodInfo", "log_likelihood", "sample_with_log_density"]
+__all__ = ["FOLD_MODES", "LikelihoodInfo", "log_likelihood", "sample_with_log_density"]
 
 
 class LikelihoodInfo(NamedTuple):
@@ -168,15 +171,19 @@ def log_likelihood(
     return prior + delta, info
 
 
-def _log_abs_det(step, y):
-    """(step(y), log|det d step/d y|) of a map of flat vectors: the full Jacobian by d JVPs."""
+def _slogdet_step(step, y):
+    """(step(y), sign, log|det d step/d y|) of a map of flat vectors: the full Jacobian by d JVPs
+    and its LU decomposition (sign 0 for a singular Jacobian)."""
     y_new, jvp = jax.linearize(step, y)
     jac_t = jax.vmap(jvp)(jnp.eye(y.size, dtype=y.dtype))  # rows J e_i: the transpose, same determinant
-    return y_new, jnp.linalg.slogdet(jac_t)[1]
+    sign, log_abs = jnp.linalg.slogdet(jac_t)
+    return y_new, sign, log_abs
 
 
 @eqx.filter_jit
 def _heun_density(score, process, x, grid, denoise, batch_size, prior_log_prob):
+    """Per state: (Heun sample, log q = log p_T(z) - sum log|det J_n|, whether every step's
+    determinant was positive)."""
     grid = jnp.asarray(grid, jnp.result_type(float))
     unravel = ravel_pytree(jtu.tree_map(lambda a: a[0], x))[1]
 
@@ -185,18 +192,25 @@ def _heun_density(score, process, x, grid, denoise, batch_size, prior_log_prob):
 
     def one(x0):
         def body(carry, i):
-            y, log_q = carry
-            y, log_det = _log_abs_det(flat(lambda u: heun_step(process, score, grid, i, u)), y)
-            return (y, log_q - log_det), None
+            y, log_q, positive = carry
+            y, sign, log_det = _slogdet_step(flat(lambda u: heun_step(process, score, grid, i, u)), y)
+            return (y, log_q - log_det, positive & (sign > 0)), None
 
         y0 = ravel_pytree(x0)[0]
-        (y, log_q), _ = jax.lax.scan(body, (y0, prior_log_prob(x0)), jnp.arange(grid.shape[0] - 1))
+        init = (y0, prior_log_prob(x0), jnp.asarray(True))
+        (y, log_q, positive), _ = jax.lax.scan(body, init, jnp.arange(grid.shape[0] - 1))
         if denoise:
-            y, log_det = _log_abs_det(flat(lambda u: _denoise(process, score, u, process.t_min)), y)
-            log_q = log_q - log_det
-        return unravel(y), log_q
+            y, sign, log_det = _slogdet_step(flat(lambda u: _denoise(process, score, u, process.t_min)), y)
+            log_q, positive = log_q - log_det, positive & (sign > 0)
+        return unravel(y), log_q, positive
 
     return jax.lax.map(one, x, batch_size=batch_size)
+
+
+FOLD_MODES = {
+    "reject": "log q = +inf for a sample through a step with det J <= 0 (independence Metropolis rejects it)",
+    "ignore": "log q from log|det J| whatever its sign (the sign-blind density; not exact where the map folds)",
+}
 
 
 def sample_with_log_density(
@@ -212,6 +226,7 @@ def sample_with_log_density(
     batch_size: int | None = None,
     prior_log_prob: Callable | None = None,
     progress: bool | str = False,
+    fold: str = "reject",
     process: AbstractProcess | None = None,
 ) -> tuple[PyTree[Array], Float[Array, " n"], SampleInfo]:
     r"""Samples of EDM's Heun sampler (`sample(..., sampler="heun")`, the same states) together with
@@ -227,14 +242,29 @@ def sample_with_log_density(
     commute with the periods, so that the density of the wrapped samples is the wrapped prior's
     divided by the same Jacobian determinant. `progress`: a progress bar over the batches (a
     string is its label); the batches then run as separate calls, with the same results.
+    `fold` (`FOLD_MODES`): what to do with a sample whose map passed through a step with
+    $\det J \le 0$ (below).
+
+    **Folds.** A step with $\det J < 0$ at the sample's point reverses orientation there: the
+    step folds, is not injective, and the density of its output is a sum over several preimages,
+    not the single term computed here. With `fold="reject"` (default) such a sample gets
+    $\log q = +\infty$ and is counted in `info.folded`; `dphys.mcmc.independence_chain` (and
+    `metropolis_correct`) reject it. Every step's $\det J > 0$ along the sample's own path is
+    necessary for the single-term density to be right, not sufficient: two orientation-preserving
+    sheets of a folded step can still overlap near the fold. The fraction `info.folded.mean()`
+    measures how far the map is from a diffeomorphism; keep it small (more steps, a smoother
+    score) for an exact correction.
 
     **Cost:** per sample, `2 * steps` (+1 with `denoise`) score evaluations, each with d JVPs, and
     `steps` log-determinants of d x d matrices.
 
     **Returns:** `(x, log_q, info)`: samples with a leading axis `n_samples`, their log-densities in
-    nats `(n_samples,)`, and a `SampleInfo`.
+    nats `(n_samples,)` (`+inf` for a rejected fold), and a `SampleInfo` whose `folded` marks the
+    samples with a non-positive step determinant.
     """
     name = "sample_with_log_density"
+    if fold not in FOLD_MODES:
+        raise ValueError(f"{name}: fold={fold!r}, expected one of {sorted(FOLD_MODES)}")
     process = get_process(score, process, name)
     steps, n_samples, *_ = _check_sampler_args(name, "heun", steps, n_samples, None, 0, None, None, None)
     struct = _state_struct(name, shape)
@@ -256,7 +286,9 @@ def sample_with_log_density(
         starts = range(0, n_samples, batch_size)
         label = progress if isinstance(progress, str) else name
         parts = [run(jtu.tree_map(lambda a: a[i:i + batch_size], x)) for i in tqdm(starts, desc=label, unit="batch")]
-        x, log_q = jtu.tree_map(lambda *a: jnp.concatenate(a), *parts)
+        x, log_q, positive = jtu.tree_map(lambda *a: jnp.concatenate(a), *parts)
     else:
-        x, log_q = run(x)
-    return x, log_q, SampleInfo(float(2 * steps + bool(denoise)), None, "heun", steps)
+        x, log_q, positive = run(x)
+    if fold == "reject":
+        log_q = jnp.where(positive, log_q, jnp.inf)
+    return x, log_q, SampleInfo(float(2 * steps + bool(denoise)), None, "heun", steps, ~positive)

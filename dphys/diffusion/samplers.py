@@ -74,12 +74,15 @@ class SampleInfo(NamedTuple):
     - `trajectory`: `(times, states)` when `save_every` was set, else None: `times` a NumPy
       array of decreasing times, `states` a PyTree with leading axes `(len(times), n_samples)`.
     - `sampler`, `steps`: as passed.
+    - `folded`: from `sample_with_log_density`, per sample whether a step of the map had a
+      non-positive Jacobian determinant (else None).
     """
 
     n_score_evals: float
     trajectory: tuple[np.ndarray, PyTree[Array]] | None
     sampler: str
     steps: int
+    folded: Array | None = None
 
 
 def _positive_int(name: str, what: str, value: Any) -> int:
