@@ -30,6 +30,19 @@ loop is then the matrix-vector product $C = 1 + W S (K - 1)$ (`correlation.fold`
   $n - \gamma$ for the neural one, with $\gamma$ MacKay's effective number of parameters
   (`fit.effective_parameters`) at the first member.
 
+**Real data** (`--data alice-pp13`, or `--data PATH` of a folder laid out like
+`../shared/data/alice_pp13TeV_MB_pp`): the ALICE pp 13 TeV minimum-bias p-p correlation function
+(`dphys.femto.alice`, `hCk_ReweightedMeV_0`, statistical errors, bins up to `kmax` = 350 MeV/c),
+fitted with the full decomposition of `dphys.femto.decomposition`: Argonne v18 in $^1S_0$,
+$^3P_{0,1,2}$, $^1D_2$ plus Coulomb (`--potential av18`; `reid`: Reid soft-core $^1S_0$ only),
+the momentum-resolution matrix (x true), p-Lambda feed-down (chiral NLO Lednicky-Lyuboshitz through
+the decay matrix), lambda parameters 0.748 / 0.151 / 0.101 (flat + misidentified) and a baseline
+$N$ (`--baseline constant`) or $N(1 + ak)$ (`linear`). Every source model fits $N$ (and $a$) too;
+the p-Lambda source is a Gaussian of the pp Gaussian fit's radius (tied to $R$ in the Gaussian fit
+itself). The neural source's members fit $N$ with a prior $N(1, 0.05^2)$ (anchored like the
+weights). ndf = points $-$ fitted parameters ($-\gamma$ for the neural source). Figures: C(k) with
+every component ($N R[\lambda_i (C_i - 1)] + 1$), the residuals, the sources with the band.
+
 Metrics: $\chi^2/\mathrm{ndf}$ of every model and of the true source, the Gaussian radius with its
 error, the core + tail parameters against the truth, and how well the neural band covers the true
 $4\pi r^2 S(r)$ on $0.2 \le r \le$ `r_compare` (fraction of points within 2 standard deviations,
@@ -46,9 +59,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from dphys.constants import HBARC
-from dphys.femto import correlation, sources
+from dphys.femto import alice, correlation, sources
+from dphys.femto import decomposition as decomp
 from dphys.femto.data import DEFAULT_SOURCE, load_default
 from dphys.femto.fit import effective_parameters, fit_ensemble, fit_least_squares, p_value, whitening
+from dphys.scattering import AV18, ReidSoftCore1S0
 from dphys.report import Report
 from dphys.workflows import Param, Workflow, positive, register
 
@@ -64,6 +79,8 @@ def _profile(source, r):
 
 
 def run(config: dict[str, Any], report: Report) -> None:
+    if config["data"] != "default":
+        return _run_real(config, report)
     data = load_default()
     if config["kmax"] < data.k_mev.max():
         data = data.select(kmax=config["kmax"] / HBARC)
@@ -166,17 +183,168 @@ def run(config: dict[str, Any], report: Report) -> None:
             ax.legend(fontsize=8)
 
 
+DATA_SHORTCUTS = {"alice-pp13": None}  # None: alice.shared_data_dir()
+
+
+def _run_real(config: dict[str, Any], report: Report) -> None:
+    folder = None if config["data"] in DATA_SHORTCUTS else config["data"]
+    pp = alice.load_pp13(folder)
+    data = pp.data(config["kmax"])
+    n = len(data)
+    linear = config["baseline"] == "linear"
+    if config["potential"] == "av18":
+        potentials = {w: AV18(w) for w in correlation.PP_WAVES}
+        pot_label = "AV18 $^1S_0$, $^3P_{0,1,2}$, $^1D_2$ + Coulomb"
+    else:
+        potentials = {"1S0": ReidSoftCore1S0()}
+        pot_label = "Reid $^1S_0$ + Coulomb"
+    key = jax.random.PRNGKey(config["seed"])
+
+    with jax.enable_x64(True):
+        dec = decomp.build_pp13(pp, potentials, kmax=config["kmax"], n_sub=config["bin_points"])
+
+        def base(p):
+            return p["norm"], (p["slope"] if linear else 0.0)
+
+        def start(**kw):
+            return {**kw, "norm": 1.0, **({"slope": 0.0} if linear else {})}
+
+        gauss = fit_least_squares(lambda p: decomp.predict(dec, sources.GaussianSource(p["radius"]), *base(p)),
+                                  start(radius=1.2), data)
+        r_pl = float(gauss.params["radius"])
+
+        def ct_source(p):
+            return sources.CoreTailSource(p["radius"], p["tail_length"], p["tail_fraction"])
+
+        core_tail = fit_least_squares(lambda p: decomp.predict(dec, ct_source(p), *base(p), pl_radius=r_pl),
+                                      start(radius=1.0, tail_length=1.5, tail_fraction=0.3), data)
+
+        def make(k):
+            k1, k2, k3 = jax.random.split(k, 3)
+            src = sources.NeuralSource(k1, width=config["width"], depth=config["depth"], r_scale=config["r_scale"],
+                                       init_scale=config["init_scale"], cutoff=config["tail_cutoff"])
+            bl = {"norm": 1.0 + 0.05 * jax.random.normal(k2, dtype=jnp.float64)}
+            if linear:
+                bl["slope"] = 1e-4 * jax.random.normal(k3, dtype=jnp.float64)
+            return src, bl
+
+        def predict_neural(model):
+            src, bl = model
+            return decomp.predict(dec, src, bl["norm"], bl.get("slope", 0.0), pl_radius=r_pl)
+
+        ens = fit_ensemble(predict_neural, make, data, members=config["members"], steps=config["steps"], key=key,
+                           include_data=False, anchored=True, weight_decay=None,
+                           learning_rate=config["learning_rate"], desc="neural source ensemble")
+        gamma = effective_parameters(predict_neural, ens.member(0), data, ens.precision)
+        r_plot = np.linspace(0.01, 20.0, 300)
+        profiles = eqx.filter_jit(eqx.filter_vmap(lambda m, x: 4 * jnp.pi * x**2 * m[0](x),
+                                                  in_axes=(eqx.if_array(0), None)))
+        S_plot = np.asarray(profiles(ens.models, jnp.asarray(r_plot)))
+        g_src = sources.GaussianSource(gauss.params["radius"])
+        S_gauss_plot = _profile(g_src, r_plot)
+        S_ct_plot = _profile(ct_source(core_tail.params), r_plot)
+        # the components at the data's momenta: N R[lambda_i (C_i - 1)] + 1
+        comp = dec.components(g_src, r_pl)
+        N = np.asarray(decomp.baseline(dec.k_data_mev, *base(gauss.params)))
+        R = np.asarray(dec.resolution)
+        lam_gen, lam_pl, lam_flat = dec.lam
+        C_pp_smeared = N * (R @ (lam_gen * (np.asarray(comp["pp"]) - 1))) + 1
+        C_pl_smeared = N * (R @ (lam_pl * (np.asarray(comp["pL"]) - 1))) + 1
+        C_pp_true = np.asarray(comp["pp"])
+
+    C_neural = ens.predictions.mean(axis=0)
+    W = whitening(data)
+    chi2_neural = float(np.sum((W @ (C_neural - data.C)) ** 2))
+    ndf_neural = n - gamma
+
+    report.add("n_points", n)
+    report.add("kmax", config["kmax"], unit="MeV/c")
+    report.add("lambda_genuine", lam_gen)
+    report.add("lambda_pL", lam_pl)
+    report.add("lambda_flat", lam_flat)
+    report.add("gauss_radius", gauss.params["radius"], gauss.errors["radius"], reference=1.2, unit="fm")
+    report.add("gauss_norm", gauss.params["norm"], gauss.errors["norm"])
+    if linear:
+        report.add("gauss_slope", gauss.params["slope"], gauss.errors["slope"], unit="(MeV/c)^-1")
+    report.add("gauss_chi2", gauss.chi2)
+    report.add("gauss_ndf", gauss.ndf)
+    report.add("gauss_chi2_ndf", gauss.chi2_ndf)
+    report.add("gauss_p_value", gauss.p_value)
+    for name in ("radius", "tail_length", "tail_fraction"):
+        report.add(f"coretail_{name}", core_tail.params[name], core_tail.errors[name],
+                   unit="1" if name == "tail_fraction" else "fm")
+    report.add("coretail_chi2", core_tail.chi2)
+    report.add("coretail_ndf", core_tail.ndf)
+    report.add("coretail_chi2_ndf", core_tail.chi2_ndf)
+    report.add("neural_chi2", chi2_neural)
+    report.add("neural_ndf", ndf_neural)
+    report.add("neural_chi2_ndf", chi2_neural / ndf_neural)
+    report.add("neural_effective_params", gamma)
+    report.add("neural_p_value", p_value(chi2_neural, ndf_neural))
+    report.add("ensemble_chi2_data_mean", float(ens.chi2_data.mean()),
+               float(ens.chi2_data.std(ddof=1) / np.sqrt(len(ens.chi2_data))))
+
+    k_mev = data.k_mev
+    with report.figure("correlation", nrows=2, sharex=True, figsize=(7.5, 7),
+                       gridspec_kw={"height_ratios": [3, 1.4]}) as (fig, (ax, res)):
+        ax.errorbar(k_mev, data.C, data.error, fmt="ko", ms=3, label=data.label)
+        lo, hi = np.percentile(ens.predictions, [16, 84], axis=0)
+        ax.fill_between(k_mev, lo, hi, color="C2", alpha=0.3)
+        fits = ((C_neural, "C2-", f"neural source, $\\chi^2$/ndf = {chi2_neural:.1f}/{ndf_neural:.1f}"),
+                (gauss.prediction, "C0-", f"Gaussian R = {float(gauss.params['radius']):.3f} fm, "
+                 f"$\\chi^2$/ndf = {gauss.chi2:.1f}/{gauss.ndf:.0f}"),
+                (core_tail.prediction, "C1:", f"core + tail, $\\chi^2$/ndf = {core_tail.chi2:.1f}/{core_tail.ndf:.0f}"))
+        for C_fit, style, label in fits:
+            ax.plot(k_mev, C_fit, style, label=label)
+            res.plot(k_mev, (C_fit - data.C) / data.error, style, marker=".", ms=3)
+        ax.plot(k_mev, C_pp_smeared, "C3--", lw=1, label=f"Gaussian: $\\lambda_{{gen}}$ p-p ({lam_gen:.3f}), smeared")
+        ax.plot(k_mev, C_pl_smeared, "C4--", lw=1, label=f"Gaussian: $\\lambda_{{p\\Lambda}}$ feed-down ({lam_pl:.3f})")
+        ax.plot(k_mev, N, "0.5", ls="-.", lw=1, label=f"baseline, flat $\\lambda$ = {lam_flat:.3f}")
+        ax.plot(pp.ck.centres[: len(C_pp_true)], C_pp_true, "C3:", lw=1,
+                label="Gaussian: genuine p-p (true $k^*$, unsmeared)")
+        res.axhline(0, color="k", lw=0.8)
+        ax.set(ylabel=r"$C(k^*)$", title=f"ALICE pp 13 TeV MB p-p, {pot_label}", xlim=(0, config["kmax"]))
+        ax.set_ylim(0, max(4.0, float(np.max(data.C[1:])) * 1.1))
+        res.set(xlabel=r"$k^*$ [MeV/$c$]", ylabel=r"(fit $-$ data)/$\sigma$")
+        ax.legend(fontsize=7)
+    for name, log in (("source", False), ("source_log", True)):
+        with report.figure(name, figsize=(7, 4.5)) as (fig, ax):
+            m, s = S_plot.mean(axis=0), S_plot.std(axis=0, ddof=1)
+            ax.fill_between(r_plot, np.maximum(m - 2 * s, 1e-7 if log else -np.inf), m + 2 * s, color="C2", alpha=0.2,
+                            label=r"neural $\pm 2\sigma$ (anchored ensemble)")
+            ax.fill_between(r_plot, np.maximum(m - s, 1e-7 if log else -np.inf), m + s, color="C2", alpha=0.4,
+                            label=r"neural $\pm 1\sigma$")
+            ax.plot(r_plot, m, "C2-", label="neural (ensemble mean)")
+            ax.plot(r_plot, S_gauss_plot, "C0--", label="Gaussian fit")
+            ax.plot(r_plot, S_ct_plot, "C1:", label="core + tail fit")
+            ax.set(xlabel="r [fm]", ylabel=r"$4\pi r^2 S(r)$ [fm$^{-1}$]",
+                   title="p-p source from ALICE pp 13 TeV: " + ("tail (log scale)" if log else "reconstruction"))
+            if log:
+                ax.set_yscale("log")
+                ax.set_ylim(1e-5, 1)
+            ax.legend(fontsize=8)
+
+
 def _check(config: dict[str, Any]) -> str | None:
     if config["members"] < 2:
         return f"--members={config['members']} must be >= 2 (the band is the members' spread)"
+    if config["data"] not in ("default", *DATA_SHORTCUTS):
+        from pathlib import Path
+
+        if not (Path(config["data"]) / "converted").is_dir():
+            return (f"--data={config['data']!r} must be 'default', one of {list(DATA_SHORTCUTS)} or a folder laid out "
+                    "like ../shared/data/alice_pp13TeV_MB_pp (with converted/)")
+    elif config["data"] in DATA_SHORTCUTS and alice.shared_data_dir() is None:
+        return f"--data={config['data']!r}: the shared data folder ../shared/data/{alice.DATASET} is absent"
     return None
 
 
 WORKFLOW = register(
     Workflow(
         name="femto-source",
-        description="Emission source of pp pairs from their correlation function (default pseudo-data): "
-        "Gaussian, core + tail and neural sources with an anchored-ensemble band, against the true source",
+        description="Emission source of pp pairs from their correlation function (default pseudo-data, or the ALICE "
+        "pp 13 TeV data with --data alice-pp13 and the full decomposition): Gaussian, core + tail and neural sources "
+        "with an anchored-ensemble band",
         run=run,
         check=_check,
         params=(
@@ -190,7 +358,15 @@ WORKFLOW = register(
             Param("init_scale", 10.0, "factor on the initial weights (breadth of the prior over shapes)",
                   check=positive),
             Param("tail_cutoff", 5.0, "exponential cutoff length of the neural source", unit="fm", check=positive),
-            Param("kmax", 300.0, "largest momentum of the data used", unit="MeV/c", check=positive),
+            Param("kmax", 350.0, "largest momentum of the data used (the pseudo-data end at 300)", unit="MeV/c",
+                  check=positive),
+            Param("data", "default", "'default' (the shipped pseudo-data), 'alice-pp13' (the shared ALICE pp 13 TeV "
+                  "data) or the path of a folder laid out like it"),
+            Param("potential", "av18", "real data: 'av18' (1S0, 3P0-2, 1D2) or 'reid' (Reid 1S0 only)",
+                  choices=("av18", "reid")),
+            Param("baseline", "constant", "real data: baseline N or N(1 + a k)", choices=("constant", "linear")),
+            Param("bin_points", 1, "real data: points per 4 MeV/c bin at which C_pp is averaged (1: centre)",
+                  check=positive),
             Param("r_compare", 12.0, "largest r where the band is compared with the true source", unit="fm",
                   check=positive),
         ),
