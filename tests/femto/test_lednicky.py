@@ -67,6 +67,26 @@ def test_koonin_pratt_approaches_lednicky_as_the_source_grows():
     assert dev[2] < 2e-3 and dev[3] < 5e-4 and effect > 0.3, (dev, effect)
 
 
+@pytest.mark.slow
+def test_coulomb_variant_error_against_exact_koonin_pratt_at_1p2_fm():  # ~20 s (effective_range, kernel)
+    # the accuracy stated in dphys.femto.lednicky's docstring: pp, Reid 1S0 + Coulomb, R = 1.2 fm
+    from dphys.constants import HBARC
+    from dphys.scattering import ReidSoftCore1S0
+
+    mu = M_PROTON / 2
+    a, r = (float(x) for x in effective_range(ReidSoftCore1S0(), mass=mu, coulomb=1.0))
+    assert abs(a + 7.75) < 0.01 and abs(r - 2.73) < 0.01
+    kmev = np.array([5.0, 10, 20, 50, 75, 100, 200, 300])
+    k = kmev / HBARC
+    exact = np.asarray(C.pp_correlation(GaussianSource(1.2), k, ReidSoftCore1S0(), grid=C.radial_quadrature(80.0)))
+    ll = np.asarray(lednicky_lyuboshitz(k, 1.2, jnp.array([-a, 0.0]), jnp.array([r, 0.0]), weight=jnp.array([0.25, 0.75]),
+                                        parity=jnp.array([1, -1]), coulomb=1.0, mass=mu))
+    dev = ll / exact - 1
+    inside = kmev >= 10
+    assert 0.02 < np.min(np.abs(dev[inside])) and 0.14 < np.max(np.abs(dev[inside])) < 0.17, dev
+    assert 0.15 < dev[1] < 0.17 and 0.03 < dev[2] < 0.05 and -0.11 < dev[3] < -0.09 and 0.2 < dev[0] < 0.27, dev
+
+
 def test_gradients_match_finite_differences():
     k = jnp.linspace(0.02, 0.8, 9)
     fn = lambda p: jnp.sum(lednicky_lyuboshitz(k, p[0], p[1], p[2], coulomb=1.0, mass=M_PROTON / 2) ** 2)
