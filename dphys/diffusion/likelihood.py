@@ -44,6 +44,7 @@ from dphys.diffusion.samplers import (
     ODE_SAMPLER_SOLVERS,
     SampleInfo,
     _check_sampler_args,
+    _concrete_float,
     _denoise,
     _state_struct,
     heun_step,
@@ -166,7 +167,7 @@ def log_likelihood(
     batch_size = _batch_size(name, batch_size, n if n_probes is not None else max(1, 4096 // d))
     prior, delta, x_T, evals = _solve(score, process, x, probes, solver, float(rtol), float(atol), max_steps,
                                       min(int(batch_size), n))
-    n_evals = float(jnp.mean(evals))
+    n_evals = _concrete_float(jnp.mean(evals))
     info = LikelihoodInfo(prior, delta, x_T, n_evals, n_evals * (d if n_probes is None else n_probes))
     return prior + delta, info
 

@@ -67,22 +67,28 @@ ODE_SAMPLER_SOLVERS: dict[str, type[dfx.AbstractSolver]] = {
 }
 
 
-class SampleInfo(NamedTuple):
-    """What `sample` reports besides the samples.
+class SampleInfo(eqx.Module):
+    """What `sample` reports besides the samples (a PyTree: `jax.jit(sample)` returns it).
 
-    - `n_score_evals`: score evaluations per sample (for `"ode"` the mean over samples).
-    - `trajectory`: `(times, states)` when `save_every` was set, else None: `times` a NumPy
-      array of decreasing times, `states` a PyTree with leading axes `(len(times), n_samples)`.
-    - `sampler`, `steps`: as passed.
+    - `n_score_evals`: score evaluations per sample (for `"ode"` the mean over samples; an array
+      when computed under a transformation).
+    - `trajectory`: `(times, states)` when `save_every` was set, else None: `times` an array
+      of decreasing times, `states` a PyTree with leading axes `(len(times), n_samples)`.
+    - `sampler`, `steps`: as passed (static).
     - `folded`: from `sample_with_log_density`, per sample whether a step of the map had a
       non-positive Jacobian determinant (else None).
     """
 
-    n_score_evals: float
-    trajectory: tuple[np.ndarray, PyTree[Array]] | None
-    sampler: str
-    steps: int
+    n_score_evals: float | Array
+    trajectory: tuple[Array, PyTree[Array]] | None
+    sampler: str = eqx.field(static=True)
+    steps: int = eqx.field(static=True)
     folded: Array | None = None
+
+
+def _concrete_float(x) -> float | Array:
+    """`float(x)` when `x` is concrete, else `x` itself (inside a user's jit or vmap)."""
+    return x if isinstance(x, jax.core.Tracer) else float(x)
 
 
 def _positive_int(name: str, what: str, value: Any) -> int:
@@ -282,10 +288,11 @@ def ode_solve(vector_field, y0, t0, t1, ts, *, solver, rtol, atol, max_steps, na
 def time_grid(process, sampler, steps, rho):
     """The times t_0 = t_max > t_1 > ... > t_steps = t_min (float64 NumPy) of the fixed-step samplers."""
     u = np.arange(steps + 1, dtype=np.float64) / steps
-    if sampler == "heun":
-        grid = np.array(jax.vmap(lambda u: process.karras_schedule(u, rho))(u), dtype=np.float64)
-    else:
-        grid = np.array(jax.vmap(process.schedule)(u), dtype=np.float64)
+    with jax.ensure_compile_time_eval():  # a grid of concrete numbers also inside a user's jit
+        if sampler == "heun":
+            grid = np.array(jax.vmap(lambda u: process.karras_schedule(u, rho))(u), dtype=np.float64)
+        else:
+            grid = np.array(jax.vmap(process.schedule)(u), dtype=np.float64)
     grid[0], grid[-1] = process.t_max, process.t_min
     return grid
 
@@ -385,7 +392,7 @@ def sample(
     xs, x_final, evals = _run(score, guidance, process, x, key, sampler, steps, tuple(int(i) for i in save_idx),
                               tuple(float(t) for t in grid), snr, int(n_corrector), solver, rtol, atol, max_steps,
                               bool(denoise), rho)
-    evals = float(evals)
+    evals = _concrete_float(evals)
     trajectory = (times, xs) if save_every is not None else None
     return x_final, SampleInfo(evals, trajectory, sampler, steps)
 

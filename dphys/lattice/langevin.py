@@ -27,7 +27,8 @@ import jax.tree_util as jtu
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
-from dphys.mcmc.base import _check_callable, _check_int, _check_step_size
+from dphys._checks import positive_number
+from dphys.mcmc.base import _check_callable, _check_int
 from dphys.mcmc.mala import MALA as MALA
 from dphys.sde import SDE_SOLVERS, integrate_sde
 
@@ -95,7 +96,7 @@ def langevin_chain(
     n_therm = _check_int(name, "n_therm", n_therm, 0)
     if solver not in SDE_SOLVERS:
         raise ValueError(f"{name}: unknown solver {solver!r}; expected one of {sorted(SDE_SOLVERS)}")
-    dt = float(_check_step_size(name, dt, "dt", concrete=True))
+    dt = positive_number(name, "dt", dt)
     ts = dt * (n_therm + thin * np.arange(1, n_samples + 1))
     samples = integrate_sde(langevin_drift(action), _sqrt2, x0, ts, key, dt=dt, t0=0.0, solver=solver)
     finite = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(leaf)) for leaf in jtu.tree_leaves(samples)]))

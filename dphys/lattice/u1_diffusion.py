@@ -525,18 +525,18 @@ def u1_proposals(score: U1Score | ConditionedU1Score, key: PRNGKeyArray, L: int,
 
 def hmc_refine(key: PRNGKeyArray, links: Float[Array, "n 2 L L"], beta: float, *, n_trajectories: int = 10,
                n_leapfrog: int = 10, step_size: float | None = None, n_adapt: int = 10
-               ) -> tuple[Float[Array, "n 2 L L"], float]:
+               ) -> tuple[Float[Array, "n 2 L L"], Float[Array, ""]]:
     r"""A short HMC run at the exact target action $S = -\beta\sum_P\cos\theta_P$ from each
     configuration (one chain per configuration, `n_adapt` step-size-adapting trajectories then
     `n_trajectories` at the frozen step): equilibrates the local fluctuations; the topological
     sector of each configuration stays what it was at large $\beta$.
 
     **Returns:** `(links, acceptance)`: the last configuration of every chain and the mean
-    acceptance probability of the fixed-step trajectories."""
+    acceptance probability of the fixed-step trajectories (a scalar array; works under jit)."""
     beta = _check_beta(beta)
     check_links(links)
     eps = 0.5 / math.sqrt(beta) / n_leapfrog * 3 if step_size is None else step_size
     kernel = HMC(U1Action(jnp.asarray(beta)), eps, n_leapfrog, wrap=wrap)
     xs, info, _ = sample_chains(kernel, key, links, 1, n_therm=max(n_adapt, 1), thin=n_trajectories,
                                 adapt_step_size=n_adapt > 0)
-    return xs[:, -1], float(jnp.mean(info.acceptance_probability))
+    return xs[:, -1], jnp.mean(info.acceptance_probability)
