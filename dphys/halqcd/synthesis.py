@@ -347,18 +347,26 @@ def synthesize_box(
     return Correlator(R, jnp.asarray(t), float(spacing), "box", float(mass), float(delta), bool(relativistic), False)
 
 
-def add_noise(corr: Correlator, key: PRNGKeyArray, *, configs: int, noise: float, modes: int = 4) -> Correlator:
+def add_noise(corr: Correlator, key: PRNGKeyArray, *, configs: int, noise: float, modes: int = 4,
+              time_correlation: float = 0.9) -> Correlator:
     r"""Noisy "gauge configurations" of a correlator and their jackknife samples.
 
     Configuration $c$ is $R_c(\mathbf r, t) = R(\mathbf r, t)\,[1 + \sigma\,\xi_c(r, t)]$ with
     $\xi_c(r, t) = \sum_{m < M} z_{c,t,m} \cos(m\pi r/r_\max)/(1 + m)$, $z$ standard normal: noise that
-    is smooth in $r$ (as lattice noise is, being correlated across sites of one configuration) and
-    independent between time slices and configurations. Jackknife sample $j$ is the mean over all
+    is smooth in $r$ (as lattice noise is, being correlated across sites of one configuration),
+    independent between configurations and **correlated in t** as lattice noise is (the slices of one
+    configuration share its gauge field): $z_{c,t,m}$ is a stationary AR(1) sequence over the time
+    slices, $z_{t+1} = \rho z_t + \sqrt{1 - \rho^2}\,\varepsilon_{t+1}$, so that
+    $\mathrm{corr}(z_t, z_{t'}) = \rho^{|t - t'|}$ (slice index distance) with $\rho$ =
+    `time_correlation` (default 0.9; 0 gives the independent slices of earlier versions). The
+    marginal noise of each slice is the same for every $\rho$; the noise of a time difference
+    $R_{t+1} - R_{t-1}$ shrinks by $\sqrt{1 - \rho^2}$ relative to independent slices, which is what
+    makes real time derivatives usable. Jackknife sample $j$ is the mean over all
     configurations but $c = j$; the jackknife error of an estimate $\theta$ is
     $\sqrt{(J-1)/J\,\sum_j (\theta_j - \bar\theta)^2}$.
 
     **Arguments:** `corr` a correlator without jackknife axis; `key` PRNG key; `configs` $J \ge 2$;
-    `noise` $\sigma \ge 0$ (relative); `modes` $M$.
+    `noise` $\sigma \ge 0$ (relative); `modes` $M$; `time_correlation` $\rho \in [0, 1)$.
 
     **Returns:** a `Correlator` with `jackknife=True`, `R` of shape `(J, T, ...)`.
     """
@@ -368,10 +376,20 @@ def add_noise(corr: Correlator, key: PRNGKeyArray, *, configs: int, noise: float
         raise ValueError(f"add_noise: configs must be an int >= 2, got {configs!r}")
     if not (np.isfinite(noise) and noise >= 0):
         raise ValueError(f"add_noise: noise must be a finite number >= 0 (relative), got {noise}")
+    if not (np.isfinite(time_correlation) and 0 <= time_correlation < 1):
+        raise ValueError(f"add_noise: time_correlation must lie in [0, 1), got {time_correlation}")
     r = jnp.asarray(corr.r)
     m = jnp.arange(modes).reshape((modes,) + (1,) * r.ndim)
     basis = jnp.cos(m * jnp.pi * r / jnp.max(r)) / (1 + m)
-    z = jax.random.normal(key, (configs, corr.t.size, modes), dtype=corr.R.dtype)
+    eps = jax.random.normal(key, (corr.t.size, configs, modes), dtype=corr.R.dtype)
+    rho = float(time_correlation)
+
+    def ar1(prev, e):
+        z = rho * prev + np.sqrt(1 - rho**2) * e
+        return z, z
+
+    later = jax.lax.scan(ar1, eps[0], eps[1:])[1]  # (T - 1, configs, modes)
+    z = jnp.moveaxis(jnp.concatenate([eps[:1], later], axis=0), 0, 1)  # (configs, T, modes), each N(0, 1)
     xi = jnp.tensordot(z, basis, axes=1)
     R = corr.R * (1 + noise * xi)
     jack = (jnp.sum(R, axis=0) - R) / (configs - 1)

@@ -22,7 +22,12 @@ scattering they predict, against the true potential.
    each metric carries the true potential's value as its reference and a jackknife error.
 
 Systems (`--system`): `omega-omega` (HAL QCD, Gongyo et al. 2018; local), `omega-ccc` (a Gaussian
-fitted with dphys to the quoted $a$, $r$ of Lyu et al. 2021; local), `yamaguchi` (separable,
+fitted with dphys to the quoted $a$, $r$ of Lyu et al. 2021; local; with the Coulomb repulsion of the
+two charge-2 baryons added to the true, LO and neural potentials: the Coulomb-modified $a_C$, $r_C$
+(`dphys.scattering.effective_range` with $Z_1Z_2 = 4$, fitted at $k = 0.05 \ldots 0.2$ fm^-1) for point
+charges (`aC_point_*`) and for dipole charge form factors of r.m.s. radius
+`OMEGA_CCC_CHARGE_RADIUS` = 0.41 fm (`FormFactorCoulomb`, `aC_ff_*`); `*_true` carries Lyu et al.'s
+$a_C \approx -19$ fm, $r_C \approx 0.45$ fm as its reference), `yamaguchi` (separable,
 $a = -5$ fm, $\beta = 1.2$ fm^-1, nucleon mass), `nonlocal` (Gaussian-kernel non-local potential,
 nucleon mass). Phase-shift errors are relative, $\max_k |\delta - \delta_\text{true}|/|\delta_\text{true}|$
 (differences modulo $\pi$).
@@ -40,6 +45,8 @@ import numpy as np
 from dphys.constants import M_NUCLEON, M_OMEGA_LATTICE
 from dphys.halqcd import (
     M_OMEGA_CCC,
+    OMEGA_CCC_CHARGE_RADIUS,
+    FormFactorCoulomb,
     GaussianKernel,
     NeuralNonlocalPotential,
     NeuralPotential,
@@ -78,6 +85,10 @@ SYSTEMS: dict[str, System] = {
     "nonlocal": System(lambda: GaussianKernel(-100.0, 1.0, 0.5), M_NUCLEON / 2, 0.1, 119, False,
                        "Gaussian-kernel non-local, v0 = -100 MeV, R = 1 fm, b = 0.5 fm", 0.0),
 }
+
+
+COULOMB_K_FIT = (0.05, 0.1, 0.15, 0.2)  # [fm^-1] fit momenta of the Coulomb-modified ERE (eta = 7 ... 1.8)
+LYU = {"a": -19.0, "r": 0.45}  # Lyu et al. PRL 127 (2021) 072003, Omega_ccc-Omega_ccc with Coulomb [fm]
 
 
 def _wrap(x):
@@ -143,6 +154,12 @@ def run(config: dict[str, Any], report: Report) -> None:
         else:  # the same integral-equation solver as for the non-local truth, with V_LO as its local part
             d_lo = np.asarray(jax.vmap(lambda k: nonlocal_phase_shift(None, k, mass=mu, local=lo))(kj))
             ere_lo = nonlocal_effective_range(None, mass=mu, local=lo)
+        coulomb = {}
+        if config["system"] == "omega-ccc":  # both Omega_ccc carry charge +2: Z1 Z2 = 4
+            for label, dress in (("point", lambda p: p),
+                                 ("ff", lambda p: FormFactorCoulomb(p, 4.0, OMEGA_CCC_CHARGE_RADIUS))):
+                ere_c = lambda p: effective_range(dress(p), mass=mu, coulomb=4.0, k_fit=COULOMB_K_FIT)  # noqa: E731
+                coulomb[label] = (ere_c(truth), _members(ere_c, nn), ere_c(lo))
         bound = local and float(np.asarray(d_true)[0]) > np.pi / 2  # Levinson: delta(0+) = N_b pi
         if bound:
             b_true = float(binding_energy(truth, mass=mu))
@@ -172,6 +189,13 @@ def run(config: dict[str, Any], report: Report) -> None:
         mean, err = jackknife_band(np.asarray(samples), noisy)
         report.add(f"{name}_nn", float(mean), error=float(err) if noisy else None, reference=float(true), unit="fm")
         report.add(f"{name}_lo", float(lo_val), reference=float(true), unit="fm")
+    for label, (c_true, c_nn, c_lo) in coulomb.items():  # Coulomb-modified a_C, r_C (k cot delta with C0^2, h)
+        for name in ("a", "r"):
+            mean, err = jackknife_band(np.asarray(getattr(c_nn, name)), noisy)
+            true = float(getattr(c_true, name))
+            report.add(f"{name}C_{label}_true", true, reference=LYU[name], unit="fm")
+            report.add(f"{name}C_{label}_nn", float(mean), error=float(err) if noisy else None, reference=true, unit="fm")
+            report.add(f"{name}C_{label}_lo", float(getattr(c_lo, name)), reference=true, unit="fm")
     if bound:
         mean, err = jackknife_band(b_nn, noisy)
         report.add("B_nn", float(mean), error=float(err) if noisy else None, reference=b_true, unit="MeV")

@@ -124,3 +124,21 @@ def test_bad_input_is_named(tmp_path):
     np.savez(tmp_path / "bad2.npz", R=np.ones((3, 20)), t=np.asarray(t), r=0.1 * np.arange(1, 22))
     with pytest.raises(ValueError, match="mismatched r/t axes: r has shape"):
         load_correlator(tmp_path / "bad2.npz", mass=MU, jackknife=False)
+
+
+def test_noise_is_correlated_in_t_with_the_stated_coefficient():
+    """corr(xi_t, xi_t+1) = rho at every site (AR(1) per mode), marginal noise unchanged; checked on
+    4000 configurations within 4 standard errors of Fisher's z; rho = 0 gives independent slices."""
+    corr = synthesize_radial(SHORT, mass=MU, spacing=0.1, sites=40, times=[0.1, 0.2, 0.3, 0.4], n_states=4)
+    J = 4000
+    for rho in (0.9, 0.0):
+        jack = np.asarray(add_noise(corr, jax.random.PRNGKey(5), configs=J, noise=1e-2, time_correlation=rho).R)
+        xi = (jack.sum(0) - (J - 1) * jack) / np.asarray(corr.R) - 1  # relative noise of each configuration
+        for t in (0, 2):
+            c = np.corrcoef(xi[:, t, 7], xi[:, t + 1, 7])[0, 1]
+            assert abs(np.arctanh(c) - np.arctanh(rho)) < 4 / np.sqrt(J - 3)
+        # the same marginal size at every slice (ratio of standard deviations, error ~ 1/sqrt(2 J) each)
+        s = xi[:, :, 7].std(0)
+        assert np.all(np.abs(s / s[0] - 1) < 4 * np.sqrt(1 / J))
+    with pytest.raises(ValueError, match=r"time_correlation must lie in \[0, 1\), got 1.0"):
+        add_noise(corr, jax.random.PRNGKey(0), configs=4, noise=1e-2, time_correlation=1.0)
