@@ -9,10 +9,12 @@ True)`), acts on one momentum (vmap for many) and is differentiable in the poten
 - `coulomb`: $F_l$, $G_l$ and derivatives (Steed), $\sigma_l$, Gamow factor, $h(\eta)$.
 - `potentials`: `GaussianSum` (Omega-Omega), `ReidSoftCore1S0`, `Yukawa`, `MalflietTjon`,
   `HALQCDpOmega`, `SquareWell`, `DeltaShell`, `NeuralPotential`, `AV18` (Argonne v18 in a partial
-  wave, module `av18`, with `pp_phase_shift`, `pp_momentum`, `alpha_prime_ratio`).
+  wave, module `av18`, with `pp_phase_shift`, `pp_coupled_phase_shifts`, `pp_momentum`, `alpha_prime_ratio`).
 - `radial`: `phase_shift`, `wavefunction`, `solve_radial`.
 - `observables`: `effective_range_function`, `effective_range`.
 - `bound`: `binding_energy`, `count_bound_states`.
+- `coupled`: `coupled_phase_shifts` (two tensor-coupled waves, Stapp bar phases and mixing angle,
+  with Coulomb), `CoupledPhases`.
 - `non_local`: `nonlocal_phase_shift`, `nonlocal_effective_range` (s-wave kernels W(r, r'), a
   Chebyshev-panel integral equation), `Yamaguchi` (closed form), `GaussianKernel`.
 """
@@ -26,6 +28,8 @@ from dphys.scattering.coulomb import coulomb_normalization as coulomb_normalizat
 from dphys.scattering.coulomb import coulomb_phase as coulomb_phase
 from dphys.scattering.coulomb import gamow_factor as gamow_factor
 from dphys.scattering.coulomb import turning_point as turning_point
+from dphys.scattering.coupled import CoupledPhases as CoupledPhases
+from dphys.scattering.coupled import coupled_phase_shifts as coupled_phase_shifts
 from dphys.scattering.observables import EffectiveRange as EffectiveRange
 from dphys.scattering.observables import effective_range as effective_range
 from dphys.scattering.observables import effective_range_function as effective_range_function
@@ -48,6 +52,7 @@ from dphys.scattering.potentials import Yukawa as Yukawa
 # after potentials (av18 needs AbstractPotential from it)
 from dphys.scattering.av18 import AV18 as AV18
 from dphys.scattering.av18 import alpha_prime_ratio as alpha_prime_ratio
+from dphys.scattering.av18 import pp_coupled_phase_shifts as pp_coupled_phase_shifts
 from dphys.scattering.av18 import pp_momentum as pp_momentum
 from dphys.scattering.av18 import pp_phase_shift as pp_phase_shift
 from dphys.scattering.radial import RadialSolution as RadialSolution

@@ -57,8 +57,8 @@ reduced mass $m_p/2$ and $k^2 = m_p T_\mathrm{lab}/2$ (exact relativistically fo
 
 So with `em=True` and `coulomb=1` in the solvers the phase shift is that of the strong + form-factor, two-photon,
 Darwin-Foldy and magnetic-moment interactions **relative to point-Coulomb waves** ($\delta^C$). The
-Nijmegen/Granada convention (nuclear phase shifts relative to EM-distorted waves, Coulomb with $\alpha'$ +
-vacuum polarisation + magnetic moments) is `pp_phase_shift(..., convention="em")`.
+Nijmegen/Granada convention (nuclear phase shifts relative to EM-distorted waves: point Coulomb with
+$\alpha'$, two-photon, vacuum polarisation, magnetic moments) is `pp_phase_shift(..., convention="em")`.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ from jaxtyping import Array, ArrayLike, Float
 from dphys.constants import ALPHA, HBARC, M_NEUTRON, M_PROTON
 from dphys.scattering.potentials import AbstractPotential, _param
 
-__all__ = ["AV18", "alpha_prime_ratio", "pp_momentum", "pp_phase_shift"]
+__all__ = ["AV18", "alpha_prime_ratio", "pp_coupled_phase_shifts", "pp_momentum", "pp_phase_shift"]
 
 # WSS95 constants (pion masses [MeV], magnetic moments [nuclear magnetons], electron mass [MeV])
 M_PI0 = 134.9739
@@ -133,6 +133,10 @@ class AV18(AbstractPotential):
     - `vacuum_polarization`: add the Uehling vacuum-polarisation potential (pp only; long range, static).
     - `strong`: include the strong interaction (static; `False` leaves the EM part alone, the reference
       of the EM-wave convention).
+    - `em_waves`: with `em=True`, keep only the long-range EM terms, those of the Nijmegen EM-distorted
+      waves (two-photon $\propto 1/r^2$, magnetic-moment tensor and spin-orbit $\propto 1/r^3$), dropping the
+      short-range ones ($\propto e^{-br}$: the form-factor remainder of $C_1$, Darwin-Foldy, the magnetic
+      $\sigma\!\cdot\sigma$ contact term) (static; the reference potential of `pp_phase_shift(convention="em")`).
     - `coulomb_scale`: $\alpha'/\alpha$ (default 1, i.e. $\alpha$); pass the same number as `coulomb` to the
       solver.
 
@@ -170,13 +174,14 @@ class AV18(AbstractPotential):
     em: bool = eqx.field(static=True)
     vacuum_polarization: bool = eqx.field(static=True)
     strong: bool = eqx.field(static=True)
+    em_waves: bool = eqx.field(static=True)
     l: int = eqx.field(static=True)
     s: int = eqx.field(static=True)
     j: int = eqx.field(static=True)
     t: int = eqx.field(static=True)
 
     def __init__(self, wave: str = "1S0", pair: str = "pp", *, em: bool = True,
-                 vacuum_polarization: bool = False, strong: bool = True, **params):
+                 vacuum_polarization: bool = False, strong: bool = True, em_waves: bool = False, **params):
         l, s, j, t = _check_wave(wave, pair)
         if vacuum_polarization and pair != "pp":
             raise ValueError(f"AV18: vacuum_polarization is for the pp pair only, got pair={pair!r}")
@@ -191,6 +196,7 @@ class AV18(AbstractPotential):
                 raise ValueError(f"AV18: {name} must have shape {shape}, got {jnp.shape(getattr(self, name))}")
         self.wave, self.pair = wave, pair
         self.em, self.vacuum_polarization, self.strong = bool(em), bool(vacuum_polarization), bool(strong)
+        self.em_waves = bool(em_waves)
         self.l, self.s, self.j, self.t = l, s, j, t
 
     def replace(self, **changes) -> AV18:
@@ -198,7 +204,7 @@ class AV18(AbstractPotential):
         `strong`, or parameters) replaced; the other parameters are kept, traced or not."""
         kwargs = {name: getattr(self, name) for name in _PARAM_NAMES}
         kwargs.update(wave=self.wave, pair=self.pair, em=self.em, vacuum_polarization=self.vacuum_polarization,
-                      strong=self.strong)
+                      strong=self.strong, em_waves=self.em_waves)
         kwargs.update(changes)
         return AV18(**kwargs)
 
@@ -318,10 +324,11 @@ class AV18(AbstractPotential):
         if self.pair == "pp":
             scale = self.coulomb_scale
             c1 = ALPHA * HBARC * fc / r
-            central = (scale * ALPHA * HBARC * (fc - 1) / r  # C1 minus the point Coulomb
-                       - scale * c1**2 / M_PROTON  # C2, -alpha alpha' (hbar c F_C / r)^2 / m_p
-                       - ahc3 * fdelta / (4 * M_PROTON**2))  # Darwin-Foldy
-            sigma = -ahc3 * MU_P**2 * fdelta / (6 * M_PROTON**2)
+            central = -scale * c1**2 / M_PROTON  # C2, -alpha alpha' (hbar c F_C / r)^2 / m_p
+            if not self.em_waves:
+                central = (central + scale * ALPHA * HBARC * (fc - 1) / r  # C1 minus the point Coulomb
+                           - ahc3 * fdelta / (4 * M_PROTON**2))  # Darwin-Foldy
+            sigma = -ahc3 * MU_P**2 * fdelta / (6 * M_PROTON**2) * (0.0 if self.em_waves else 1.0)
             tensor = -ahc3 * MU_P**2 * ft_r3 / (4 * M_PROTON**2)
             spin_orbit = -ahc3 * (4 * MU_P - 1) * fls_r3 / (2 * M_PROTON**2)
             return central, sigma * jnp.ones_like(r), tensor, spin_orbit
@@ -476,13 +483,16 @@ def pp_phase_shift(
     - `"coulomb"`: $\delta^C$, strong + form-factor/two-photon/Darwin-Foldy/magnetic-moment terms relative to
       point-Coulomb waves with $\alpha$ (`phase_shift(AV18(wave), k, coulomb=1)`; what the femtoscopy
       kernels use);
-    - `"em"`: $\delta^{EM} = \delta[V_N + V_{EM}] - \delta[V_{EM}]$, the nuclear phase shift relative to
-      EM-distorted waves as in the Nijmegen PWA93 and Granada analyses and WSS95 (Coulomb with $\alpha'$,
-      `alpha_prime_ratio(k)`, plus the Uehling vacuum polarisation and the magnetic moments), both
-      solved relative to point-Coulomb waves with $\alpha'$ and matched at `r_match` (default
-      $\max(1500, 60\pi/k)$ fm, where the vacuum polarisation, range 193 fm, has fallen to $e^{-7.8}$). The
-      EM waves here carry the proton form factors of WSS95 (point-like in Nijmegen: a short-range
-      difference).
+    - `"em"`: $\delta^{EM} = \delta[V_N + V_{EM}] - \delta[V_{EM}^{waves}]$, the nuclear phase shift relative
+      to EM-distorted waves as in the Nijmegen PWA93 and Granada analyses: the waves of the long-range EM
+      interaction, point Coulomb with $\alpha'$ (`alpha_prime_ratio(k)`), two-photon $C_2$, Uehling vacuum
+      polarisation, magnetic-moment tensor and spin-orbit terms
+      (`AV18(..., strong=False, em_waves=True, vacuum_polarization=True)`); the short-range EM terms
+      (form-factor remainder of $C_1$, Darwin-Foldy, magnetic contact term) stay in the nuclear phase.
+      Both solves are relative to point-Coulomb waves with $\alpha'$ and matched at `r_match` (default
+      $\max(1500, 60\pi/k)$ fm, where the vacuum polarisation, range 193 fm, has fallen to $e^{-7.8}$).
+      $C_2$ and the magnetic moments keep WSS95's form factors in the waves (point-like in Nijmegen's:
+      a difference at $r \lesssim 2$ fm).
 
     **Arguments:** `potential` an `AV18` with `pair="pp"`; `k` [fm^-1] (> 0, a concrete scalar);
     `convention` `"em"` or `"coulomb"`; `r_match` [fm]; `rtol`, `atol` integration tolerances.
@@ -497,14 +507,59 @@ def pp_phase_shift(
         raise ValueError(f"pp_phase_shift: convention must be 'em' or 'coulomb', got {convention!r}")
     mass = M_PROTON / 2
     if convention == "coulomb":
-        pot = potential.replace(em=True, vacuum_polarization=False, strong=True, coulomb_scale=1.0)
+        pot = potential.replace(em=True, vacuum_polarization=False, strong=True, em_waves=False, coulomb_scale=1.0)
         return phase_shift(pot, k, mass=mass, l=pot.l, coulomb=1.0, r_match=25.0 if r_match is None else r_match,
                            rtol=rtol, atol=atol)
     k_value = float(k)
     if r_match is None:
         r_match = max(1500.0, 60 * math.pi / k_value)
     scale = alpha_prime_ratio(k_value)
-    full = potential.replace(em=True, vacuum_polarization=True, strong=True, coulomb_scale=scale)
-    reference = full.replace(strong=False)
+    full = potential.replace(em=True, vacuum_polarization=True, strong=True, em_waves=False, coulomb_scale=scale)
+    reference = full.replace(strong=False, em_waves=True)
     kwargs = dict(mass=mass, l=full.l, coulomb=scale, r_match=r_match, rtol=rtol, atol=atol)
     return phase_shift(full, k, **kwargs) - phase_shift(reference, k, **kwargs)
+
+
+def pp_coupled_phase_shifts(
+    potential: AV18,
+    k: Float[ArrayLike, ""],
+    *,
+    convention: str = "em",
+    r_match: float | None = None,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+):
+    r"""The Stapp bar phase shifts and mixing angle [rad] of the tensor-coupled pp waves
+    $^3P_2$-$^3F_2$ (`AV18("3P2")`) at momentum `k` [fm^-1]: `CoupledPhases(delta_minus` ($^3P_2$),
+    `delta_plus` ($^3F_2$), `epsilon` ($\epsilon_2$)`)`, from `dphys.scattering.coupled_phase_shifts`
+    with `potential.coupled`.
+
+    Conventions as `pp_phase_shift`: `"coulomb"` relative to point-Coulomb waves ($\alpha$); `"em"` each of
+    the three minus its value for the EM-wave potential alone (point Coulomb with $\alpha'$, $C_2$, vacuum
+    polarisation, magnetic-moment tensor and spin-orbit), exact to first order in the EM distortion.
+
+    **Arguments:** `potential` an `AV18("3P2")` pp potential; `k` [fm^-1] (a concrete scalar); `convention`
+    `"em"` or `"coulomb"`; `r_match` [fm]; `rtol`, `atol` integration tolerances.
+
+    **Returns:** `CoupledPhases` [rad].
+    """
+    from dphys.scattering.coupled import CoupledPhases, coupled_phase_shifts
+
+    if not isinstance(potential, AV18) or potential.pair != "pp" or potential.wave != "3P2":
+        raise ValueError(f"pp_coupled_phase_shifts: potential must be AV18('3P2') (pp), got {potential!r}")
+    if convention not in ("em", "coulomb"):
+        raise ValueError(f"pp_coupled_phase_shifts: convention must be 'em' or 'coulomb', got {convention!r}")
+    mass = M_PROTON / 2
+    if convention == "coulomb":
+        pot = potential.replace(em=True, vacuum_polarization=False, strong=True, em_waves=False, coulomb_scale=1.0)
+        return coupled_phase_shifts(pot.coupled, k, mass=mass, j=2, coulomb=1.0,
+                                    r_match=25.0 if r_match is None else r_match, rtol=rtol, atol=atol)
+    k_value = float(k)
+    if r_match is None:
+        r_match = max(1500.0, 60 * math.pi / k_value)
+    scale = alpha_prime_ratio(k_value)
+    full = potential.replace(em=True, vacuum_polarization=True, strong=True, em_waves=False, coulomb_scale=scale)
+    reference = full.replace(strong=False, em_waves=True)
+    kwargs = dict(mass=mass, j=2, coulomb=scale, r_match=r_match, rtol=rtol, atol=atol)
+    a, b = coupled_phase_shifts(full.coupled, k, **kwargs), coupled_phase_shifts(reference.coupled, k, **kwargs)
+    return CoupledPhases(*(x - y for x, y in zip(a, b)))
