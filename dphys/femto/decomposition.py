@@ -48,7 +48,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from dphys.constants import HBARC, M_PROTON
-from dphys.femto.correlation import Kernel, fold, pp_kernel_waves
+from dphys.femto.correlation import Kernel, SpinChannel, fold, pair_kernel, pp_kernel_waves
 from dphys.femto.lednicky import lednicky_lyuboshitz
 
 __all__ = [
@@ -64,7 +64,9 @@ __all__ = [
     "feed_down",
     "pl_correlation",
     "predict",
+    "s_wave_kernel_change",
     "smear",
+    "with_kernel",
 ]
 
 M_LAMBDA = 1115.683  # MeV (PDG)
@@ -272,3 +274,31 @@ def build_pp13(pp13, potentials: Mapping[str, Callable], *, kmax: float = 350.0,
     pl = tuple(tuple(float(x) for x in pl_params[key]) for key in ("f0", "d0", "weight"))
     return Decomposition(kernel, jnp.asarray(A), jnp.asarray(R), jnp.asarray(T), jnp.asarray(k_parent),
                          jnp.asarray(centres[keep]), lam, float(lambdas["pL_genuine"]), pl)
+
+
+def with_kernel(decomp: Decomposition, values: Float[ArrayLike, "np nr"]) -> Decomposition:
+    r"""The decomposition with the pp kernel's values replaced (same momenta and radial grid), e.g. to
+    evaluate a batch of potentials under `jax.vmap` (`s_wave_kernel_change`).
+
+    **Arguments:** `decomp`; `values` (n_points, n_r) dimensionless.
+
+    **Returns:** a `Decomposition`."""
+    return eqx.tree_at(lambda d: d.kernel.values, decomp, jnp.asarray(values))
+
+
+def s_wave_kernel_change(k: Float[ArrayLike, " nk"], potential: Callable, *, grid: tuple, n_l: int,
+                         mass: float = M_PROTON / 2, coulomb: float = 1.0) -> Float[Array, "nk nr"]:
+    r"""The change of the pp kernel by a $^1S_0$ potential, $\Delta K = \tfrac14 \cdot 2\,(u_0^2 - F_0^2)/\rho^2$
+    (singlet weight 1/4, symmetrisation factor 2): $K$ with `potential` in $^1S_0$ minus $K$ with
+    Coulomb only. Adding it to a kernel without a $^1S_0$ potential (e.g. `pp_kernel_waves` with
+    the p and d waves only) gives the full kernel (the partial waves add). Jits and vmaps over the
+    potential's parameters (`k` concrete, `n_l` given).
+
+    **Arguments:** `k` [fm^-1]; `potential` V(r) [MeV]; `grid` `(r, w)`; `n_l`; `mass` [MeV];
+    `coulomb` $Z_1Z_2$.
+
+    **Returns:** $\Delta K$ (n_k, n_r)."""
+    full = pp_kernel_waves(k, {"1S0": potential}, mass=mass, coulomb=coulomb, grid=grid, n_l=n_l)
+    free = pair_kernel(k, mass=mass, channels=(SpinChannel(0.25, parity=1), SpinChannel(0.75, parity=-1)),
+                       coulomb=coulomb, identical=True, grid=grid, n_l=n_l)
+    return full.values - free.values

@@ -32,6 +32,21 @@ level; the scattering length $a$ and effective range $r$ (particle-physics sign,
 error, and the normalised RMSE of $1/a$, which is smooth across the box).
 Figures: predicted against true parameters; phase shifts of predicted and true potentials
 (`dphys.scattering.phase_shift`) for a few held-out examples; accuracy against noise level.
+
+**Real data** (`--data alice-pp13` or a folder laid out like `../shared/data/alice_pp13TeV_MB_pp`):
+the map is trained on simulations of the *measured* correlation, with the same pipeline as the
+`femto-source` fits (`dphys.femto.decomposition`): pp with a Gaussian well in $^1S_0$ (strength
+$s \in$ [1.5, 2.6], range $b \in$ [0.8, 1.8] fm, Coulomb-modified $a$ from about -1.7 to -10 fm)
+plus Coulomb, Argonne v18 in $^3P_{0,1,2}$ and $^1D_2$ (fixed), a Gaussian source
+$R \in$ [0.9, 1.5] fm, the baseline $N \in$ [0.99, 1.03], lambda parameters, p-Lambda feed-down
+and momentum resolution, on the 88 bins 0-350 MeV/c, noise = the ALICE statistical errors times a
+level drawn in [0, `noise_max`]. The kernel of each potential is that of the p and d waves
+(computed once) plus the $^1S_0$ change (`decomposition.s_wave_kernel_change`, vmapped).
+`members` networks (different initialisations and minibatch orders, same training set) are
+trained; each predicts $(s, b, R, N)$ for the ALICE data, and the report gives the members' mean
+and standard deviation of $s$, $b$, $R$, $N$ and of the Coulomb-modified scattering length and
+effective range of the predicted potentials (`effective_range(..., coulomb=1)`), with the held-out
+NRMSE of each parameter at noise level 1 and the $\chi^2$ of the members' predictions on the data.
 """
 
 from __future__ import annotations
@@ -46,10 +61,12 @@ import numpy as np
 import optax
 
 from dphys.constants import HBARC, M_NUCLEON
-from dphys.femto import correlation
+from dphys.constants import M_PROTON
+from dphys.femto import alice, correlation, sources
+from dphys.femto import decomposition as decomp
 from dphys.femto.data import default_errors
 from dphys.report import Report
-from dphys.scattering import GaussianSum, effective_range, phase_shift
+from dphys.scattering import AV18, GaussianSum, effective_range, phase_shift
 from dphys.train import fit as train_fit
 from dphys.workflows import Param, Workflow, positive, register
 
@@ -128,6 +145,8 @@ def _relative_errors(k: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 
 def run(config: dict[str, Any], report: Report) -> None:
+    if config["data"] != "none":
+        return _run_real(config, report)
     key = jax.random.PRNGKey(config["seed"])
     k_train, k_test, k_net, k_fit, k_noise = jax.random.split(key, 5)
     k = np.linspace(5.0, 300.0, config["nk"]) / HBARC
@@ -244,6 +263,152 @@ def run(config: dict[str, Any], report: Report) -> None:
         ax.legend(fontsize=8)
 
 
+PP_MASS = M_PROTON / 2
+PP_TWO_MU = 2 * PP_MASS / HBARC**2
+REAL_BOX = {"s": (1.5, 2.6), "b": (0.8, 1.8), "R": (0.9, 1.5), "N": (0.99, 1.03)}
+REAL_NAMES = ("s", "b", "R", "N")
+
+
+def pp_well(s, b) -> GaussianSum:
+    """The pp 1S0 Gaussian well -V0 exp(-(r/b)^2), s = 2 mu V0 b^2/(hbar c)^2 with mu = m_p/2."""
+    return GaussianSum(c=jnp.stack([-s / (PP_TWO_MU * b**2)]), d=jnp.stack([b]))
+
+
+def _run_real(config: dict[str, Any], report: Report) -> None:
+    from tqdm.auto import tqdm
+
+    key = jax.random.PRNGKey(config["seed"])
+    k_pot, k_src, k_test, k_nets, k_noise = jax.random.split(key, 5)
+    pp = alice.load_pp13(None if config["data"] == "alice-pp13" else config["data"])
+    data = pp.data(350.0)
+    n_pot, n_rad, n_test = config["train_potentials"], config["radii_per_potential"], config["test_potentials"]
+    with jax.enable_x64(True):
+        rest = {w: AV18(w) for w in ("3P0", "3P1", "3P2", "1D2")}
+        dec = decomp.build_pp13(pp, rest)  # the p and d waves: fixed
+        k_pts = np.asarray(dec.kernel.k)
+        grid = (np.asarray(dec.kernel.r), np.asarray(dec.kernel.weights) / (4 * np.pi * np.asarray(dec.kernel.r) ** 2))
+        n_l = correlation.n_partial_waves(k_pts, float(grid[0].max()), mass=PP_MASS, coulomb=1.0)
+        delta = jax.jit(jax.vmap(lambda s, b: decomp.s_wave_kernel_change(k_pts, pp_well(s, b), grid=grid, n_l=n_l)))
+
+        def draw(k, n):
+            u = np.asarray(jax.random.uniform(k, (n, 4), dtype=jnp.float64))
+            lo = np.array([REAL_BOX[x][0] for x in REAL_NAMES])
+            hi = np.array([REAL_BOX[x][1] for x in REAL_NAMES])
+            return lo + (hi - lo) * u
+
+        n_all = n_pot + n_test
+        pots = draw(k_pot, n_all)[:, :2]
+        chunk = 64
+        pad = (-n_all) % chunk
+        sp, bp = (np.concatenate([pots[:, i], np.repeat(pots[-1:, i], pad)]) for i in range(2))
+        dks = []
+        for i in tqdm(range(0, n_all + pad, chunk), desc="1S0 kernels", unit="chunk"):
+            dks.append(np.asarray(delta(jnp.asarray(sp[i:i + chunk]), jnp.asarray(bp[i:i + chunk]))))
+        dK = np.concatenate(dks)[:n_all]
+        base_values = np.asarray(dec.kernel.values)
+
+        @jax.jit
+        def simulate(dk, R, N):
+            d = decomp.with_kernel(dec, base_values + dk)
+            return decomp.predict(d, sources.GaussianSource(R), N)
+
+        many = jax.jit(jax.vmap(simulate))
+        other = draw(k_src, n_pot * n_rad)[:, 2:]
+        idx = np.repeat(np.arange(n_pot), n_rad)
+        C_train = np.concatenate([np.asarray(many(jnp.asarray(dK[idx[i:i + 512]]), jnp.asarray(other[i:i + 512, 0]),
+                                                  jnp.asarray(other[i:i + 512, 1])))
+                                  for i in range(0, len(idx), 512)])
+        y_train = np.column_stack([pots[idx], other])
+        other_test = draw(k_test, n_test)[:, 2:]
+        C_test = np.asarray(many(jnp.asarray(dK[n_pot:]), jnp.asarray(other_test[:, 0]), jnp.asarray(other_test[:, 1])))
+        y_test = np.column_stack([pots[n_pot:], other_test])
+
+    err = np.asarray(data.error)
+    x_mean, x_std = C_train.mean(0), C_train.std(0)
+    y_mean, y_std = y_train.mean(0), y_train.std(0)
+    X, Y = (jnp.asarray(a, dtype=jnp.float32) for a in ((C_train - x_mean) / x_std, (y_train - y_mean) / y_std))
+    E = jnp.asarray(err / x_std, dtype=jnp.float32)
+    n_train, nk = X.shape
+    batch_size, noise_max = min(config["batch_size"], n_train), config["noise_max"]
+
+    def batch_fn(key):
+        ki, kn, kl = jax.random.split(key, 3)
+        i = jax.random.choice(ki, n_train, (batch_size,), replace=False)
+        level = jax.random.uniform(kl, (batch_size, 1), maxval=noise_max)
+        return X[i] + level * E * jax.random.normal(kn, (batch_size, nk)), Y[i]
+
+    def loss(model, batch, _key):
+        x, y = batch
+        return jnp.mean((jax.vmap(model)(x) - y) ** 2)
+
+    steps = config["steps"]
+    schedule = optax.warmup_cosine_decay_schedule(0.0, config["learning_rate"], max(1, steps // 20), steps,
+                                                   config["learning_rate"] / 30)
+    x_data = jnp.asarray((data.C - x_mean) / x_std, dtype=jnp.float32)
+    noise_test = np.asarray(jax.random.normal(k_noise, C_test.shape)) * err
+    x_test = jnp.asarray((C_test + noise_test - x_mean) / x_std, dtype=jnp.float32)
+    preds_data, preds_test = [], []
+    for m, km in enumerate(jax.random.split(k_nets, config["members"])):
+        k_init, k_fit = jax.random.split(km)
+        net = eqx.nn.MLP(nk, 4, config["width"], config["depth"], activation=jnp.tanh, key=k_init)
+        trained = train_fit(loss, net, optax.adam(schedule), batch_fn, steps=steps, key=k_fit,
+                            log_every=max(1, min(250, steps // 10)), desc=f"inverse network {m + 1}").model
+        preds_data.append(np.asarray(trained(x_data), dtype=np.float64) * y_std + y_mean)
+        preds_test.append(np.asarray(jax.vmap(trained)(x_test), dtype=np.float64) * y_std + y_mean)
+    preds_data, preds_test = np.array(preds_data), np.array(preds_test)
+    nrmse = np.sqrt(np.mean((preds_test.mean(0) - y_test) ** 2, axis=0)) / y_test.std(0)
+
+    with jax.enable_x64(True):
+        ps = np.clip(preds_data[:, 0], *REAL_BOX["s"]), np.clip(preds_data[:, 1], *REAL_BOX["b"])
+        ere = jax.jit(jax.vmap(lambda s, b: effective_range(pp_well(s, b), mass=PP_MASS, coulomb=1.0)))(
+            jnp.asarray(ps[0]), jnp.asarray(ps[1]))
+        a_m, r_m = np.asarray(ere.a), np.asarray(ere.r)
+        # chi^2 of each member's prediction on the data (the potential it infers, folded back)
+        idx_c = np.arange(len(ps[0]))
+        dk_m = np.asarray(delta(jnp.asarray(np.resize(ps[0], chunk)), jnp.asarray(np.resize(ps[1], chunk))))[idx_c]
+        C_m = np.asarray(many(jnp.asarray(dk_m), jnp.asarray(preds_data[:, 2]), jnp.asarray(preds_data[:, 3])))
+    chi2_m = np.sum(((C_m - data.C) / err) ** 2, axis=1)
+
+    report.add("n_train", n_train)
+    report.add("n_test", n_test)
+    report.add("members", config["members"])
+    units = {"s": "1", "b": "fm", "R": "fm", "N": "1"}
+    for i, name in enumerate(REAL_NAMES):
+        report.add(f"nrmse_{name}", nrmse[i], nrmse[i] / np.sqrt(2 * n_test))
+        report.add(f"alice_{name}", preds_data[:, i].mean(), preds_data[:, i].std(ddof=1), unit=units[name])
+    report.add("alice_V0", depth_pp(preds_data[:, 0], preds_data[:, 1]).mean(),
+               depth_pp(preds_data[:, 0], preds_data[:, 1]).std(ddof=1), unit="MeV")
+    report.add("alice_a", a_m.mean(), a_m.std(ddof=1), reference=-7.8063, unit="fm")
+    report.add("alice_r", r_m.mean(), r_m.std(ddof=1), reference=2.794, unit="fm")
+    report.add("alice_chi2_members_mean", chi2_m.mean(), chi2_m.std(ddof=1))
+    report.add("n_points", len(data))
+
+    with report.figure("predicted_vs_true", ncols=4, figsize=(15, 4)) as (fig, axes):
+        for i, name in enumerate(REAL_NAMES):
+            ax = axes[i]
+            ax.plot(y_test[:, i], preds_test.mean(0)[:, i], "C0.", ms=3, label="held out, ALICE noise")
+            lim = [y_test[:, i].min(), y_test[:, i].max()]
+            ax.plot(lim, lim, "k-", lw=0.8)
+            ax.axhline(preds_data[:, i].mean(), color="C3", lw=1, label="ALICE data (members' mean)")
+            ax.axhspan(preds_data[:, i].mean() - preds_data[:, i].std(ddof=1),
+                       preds_data[:, i].mean() + preds_data[:, i].std(ddof=1), color="C3", alpha=0.2)
+            ax.set(xlabel=f"true {name}", ylabel=f"predicted {name}", title=f"{name}: NRMSE {nrmse[i]:.3f}")
+            ax.legend(fontsize=7)
+    with report.figure("alice_fit", figsize=(7, 4.5)) as (fig, ax):
+        ax.errorbar(data.k_mev, data.C, err, fmt="ko", ms=3, label=data.label)
+        for j in range(len(C_m)):
+            ax.plot(data.k_mev, C_m[j], "C2-", lw=0.8, alpha=0.7,
+                    label="members' inferred potential + source" if j == 0 else None)
+        ax.set(xlabel=r"$k^*$ [MeV/$c$]", ylabel=r"$C(k^*)$",
+               title=f"inverse map on ALICE pp 13 TeV: a = {a_m.mean():.2f} $\\pm$ {a_m.std(ddof=1):.2f} fm")
+        ax.legend(fontsize=7)
+
+
+def depth_pp(s, b):
+    """V0 [MeV] of the pp well from s and b [fm]."""
+    return s / (PP_TWO_MU * b**2)
+
+
 def _check(config: dict[str, Any]) -> str | None:
     if not 0 < config["s_min"] < config["s_max"] < 2.6:
         return (f"need 0 < --s-min < --s-max < 2.6 (no bound state), got s_min={config['s_min']}, "
@@ -252,6 +417,16 @@ def _check(config: dict[str, Any]) -> str | None:
         return f"--nk={config['nk']} must be >= 4"
     if config["train_potentials"] * config["radii_per_potential"] < config["batch_size"]:
         return "the training set is smaller than --batch-size"
+    if config["data"] not in ("none", "alice-pp13"):
+        from pathlib import Path
+
+        if not (Path(config["data"]) / "converted").is_dir():
+            return (f"--data={config['data']!r} must be 'none', 'alice-pp13' or a folder laid out like "
+                    "../shared/data/alice_pp13TeV_MB_pp")
+    elif config["data"] == "alice-pp13" and alice.shared_data_dir() is None:
+        return f"--data=alice-pp13: the shared data folder ../shared/data/{alice.DATASET} is absent"
+    if config["data"] != "none" and config["members"] < 2:
+        return f"--members={config['members']} must be >= 2 (the spread over networks)"
     return None
 
 
@@ -275,6 +450,9 @@ WORKFLOW = register(
             Param("batch_size", 256, "minibatch size", check=positive),
             Param("learning_rate", 3e-3, "peak learning rate", check=positive),
             Param("noise_max", 2.0, "largest training noise level (1 = ALICE-like errors)", check=positive),
+            Param("data", "none", "'none' (the simulated family only), 'alice-pp13' (train on the ALICE analysis "
+                  "pipeline and apply to the shared ALICE pp 13 TeV data) or the path of a folder laid out like it"),
+            Param("members", 5, "real data: networks in the ensemble (the spread)", quick=3, check=positive),
         ),
     )
 )
