@@ -25,6 +25,7 @@ from tests.helpers import check_grad
 ROOT = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 FOLDER = alice.shared_data_dir(ROOT)
 needs_data = pytest.mark.skipif(FOLDER is None, reason=f"the ALICE data folder {ROOT}/{alice.DATASET} is absent")
+PREDICT = eqx.filter_jit(D.predict)  # one compilation shared by the tests below
 
 
 def _counts(seed=0, n=30, m=40):
@@ -129,14 +130,14 @@ def pp13_reid():
 def test_model_against_numpy_and_limits(pp13_reid):
     pp, dec = pp13_reid
     ref = _numpy_model(dec, 1.25, 1.02, -1e-4)
-    np.testing.assert_allclose(D.predict(dec, GaussianSource(1.25), 1.02, -1e-4), ref, rtol=1e-12)
+    np.testing.assert_allclose(PREDICT(dec, GaussianSource(1.25), 1.02, -1e-4), ref, rtol=1e-12)
     assert dec.lam == pytest.approx((0.748, 0.151, 0.101))
     # lambda_gen = 1, identity resolution, no baseline: C_pp itself at the bin centres
     keep = np.arange(len(pp.data(350.0)))
     ident = D.Decomposition(dec.kernel, dec.average, jnp.eye(dec.resolution.shape[1])[keep], dec.feed, dec.k_parent,
                             dec.k_data_mev, (1.0, 0.0, 0.0), 1.0, dec.pl_params)
     direct = correlation.fold(GaussianSource(1.25), dec.kernel)[keep]
-    np.testing.assert_allclose(D.predict(ident, GaussianSource(1.25)), direct, rtol=1e-12)
+    np.testing.assert_allclose(PREDICT(ident, GaussianSource(1.25), 1.0, 0.0), direct, rtol=1e-12)
     np.testing.assert_allclose(dec.kernel.k[keep] * HBARC, pp.data(350.0).k_mev, rtol=1e-12)
 
 
@@ -156,9 +157,25 @@ def test_jit_vmap_and_gradient_of_real_data_chi2(pp13_reid):
     radii = jnp.array([1.1, 1.2, 1.3])
     batched = jax.jit(jax.vmap(lambda R: D.predict(dec, GaussianSource(R), 1.0)))(radii)
     for i, R in enumerate([1.1, 1.2, 1.3]):
-        np.testing.assert_allclose(batched[i], D.predict(dec, GaussianSource(R), 1.0), rtol=1e-12)
-    np.testing.assert_allclose(eqx.filter_jit(D.predict)(dec, GaussianSource(1.2)), D.predict(dec, GaussianSource(1.2)),
-                               rtol=1e-13)
+        np.testing.assert_allclose(batched[i], PREDICT(dec, GaussianSource(R), 1.0, 0.0), rtol=1e-12)
+
+
+@needs_data
+def test_real_data_gaussian_fit_with_reid(pp13_reid):
+    # Gaussian source, Reid 1S0 + Coulomb (no p waves), constant baseline, 0-350 MeV/c (88 bins,
+    # statistical errors): the fit is deterministic; tolerances cover optimiser tolerance only.
+    # (The AV18 s,p,d-wave fit, R = 1.1656(78) fm and chi2 = 131.3/86, is asserted in
+    # tests/workflows/test_femto_source_real.py, slow: its kernel takes ~90 s to compile.)
+    from dphys.femto.fit import fit_least_squares
+
+    pp, dec = pp13_reid
+    data = pp.data(350.0)
+    fit = fit_least_squares(lambda p: D.predict(dec, GaussianSource(p["radius"]), p["norm"]),
+                            {"radius": 1.2, "norm": 1.0}, data)
+    assert fit.ndf == 86
+    assert abs(fit.params["radius"] - 1.1966) < 1e-3 and abs(fit.errors["radius"] - 0.0078) < 3e-4
+    assert abs(fit.params["norm"] - 1.0172) < 3e-4
+    assert abs(fit.chi2 - 296.7) < 0.5  # chi2/ndf = 3.45: without the p waves a flat baseline fails
 
 
 def test_bad_input():
