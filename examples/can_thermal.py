@@ -20,19 +20,19 @@ temps = [1 / 16, math.sqrt(2) / 16, 1 / 8]
 actions = [DoubleWellAction(a=1 / (N * t), lam=lam, eta=eta) for t in temps]
 key = jax.random.PRNGKey(0)
 ens = [hmc_ensemble(act, N, eta, chains=32, samples=400, therm=50, key=jax.random.fold_in(key, i))[0]
-       for i, act in enumerate(actions)]  # (chain, sample, N)
+       for i, act in enumerate(actions)]  # (sample, chain, N)
 
 # train on the 24 first chains of the lowest and highest temperature. The exact conditional of this
 # nearest-neighbour ring is p(x_i | x_{i-1}, x_0): the network sees exactly those two sites
 # (kernel_size=1, no dense layer), one map for all sites with smooth positional biases.
-x_train = np.concatenate([ens[0][:24].reshape(-1, N), ens[2][:24].reshape(-1, N)])
+x_train = np.concatenate([ens[0][:, :24].reshape(-1, N), ens[2][:, :24].reshape(-1, N)])
 c_train = np.repeat([math.log(temps[0]), math.log(temps[2])], 24 * 400)
 net = da.CANetwork((N,), key, n_components=3, n_hidden=32, depth=3, kernel_size=1, positional=6, direct=False,
                    cond_range=(math.log(temps[0]), math.log(temps[2])))
 net = da.train_ml(net, x_train, c_train, steps=1500, key=key, batch_size=256).model
 
 for t, act, xs in zip(temps, actions, ens):
-    err = da.action_error(net, xs[24:].reshape(-1, N), act, math.log(t))  # held-out chains
+    err = da.action_error(net, xs[:, 24:].reshape(-1, N), act, math.log(t))  # held-out chains
     chain, acc, _ = da.independence_metropolis(net, jax.random.PRNGKey(1), 1000, act, math.log(t))
     x2 = qm_observables(np.asarray(chain), act.a)["x2"]
     exact = double_well_exact(act.a, lam, eta, N)["x2"]

@@ -46,10 +46,10 @@ import numpy as np
 
 import dphys.autoregressive as da
 from dphys.lattice.exact import double_well_exact
-from dphys.lattice.hmc import HMC, check_acceptance, sample_chains
 from dphys.lattice.quantum import DoubleWellAction, count_kinks, qm_observables
+from dphys.mcmc import HMC, adapt_step_size, check_acceptance, ensemble
 from dphys.report import Report
-from dphys.stats import binned_mean
+from dphys.stats import binned_mean, integrated_autocorrelation_time
 from dphys.workflows import Param, Workflow, positive, register
 
 
@@ -60,15 +60,13 @@ def temperatures(config: dict[str, Any]) -> np.ndarray:
 
 def hmc_ensemble(action: DoubleWellAction, n_sites: int, eta: float, chains: int, samples: int, therm: int,
                  key) -> tuple[np.ndarray, float]:
-    """HMC paths of shape (chain, sample, N) (half the chains start at +eta, half at -eta) and
+    """HMC paths of shape (sample, chain, N) (half the chains start at +eta, half at -eta) and
     the mean acceptance; step size adapted in thermalisation, then frozen at the median."""
     x0 = jnp.concatenate([jnp.full((chains // 2, n_sites), eta), jnp.full((chains - chains // 2, n_sites), -eta)])
-    kernel = HMC(action, 0.1, 10)
     k1, k2 = jax.random.split(key)
-    x, _, steps = sample_chains(kernel, k1, x0, 1, n_therm=therm, adapt_step_size=True)
-    kernel = eqx.tree_at(lambda k: k.step_size, kernel, jnp.asarray(float(np.median(np.asarray(steps)))))
-    xs, infos, _ = sample_chains(kernel, k2, x[:, -1], samples, thin=2)
-    return np.asarray(xs), check_acceptance(infos, kernel.step_size)
+    kernel, x = adapt_step_size(HMC(action, 0.1, 10), k1, x0, therm, return_positions=True)
+    out = ensemble(kernel, k2, x, samples, thin=2)
+    return np.asarray(out.samples), check_acceptance(out.info, kernel.step_size, chain_axis=1)
 
 
 def exact_log_z(a: float, lam: float, eta: float, n_sites: int) -> float:
@@ -114,7 +112,7 @@ def run(config: dict[str, Any], report: Report) -> None:
         ensembles[i] = xs
         report.add(f"hmc_acceptance_T{i}", acc)
     ends = (0, len(temps) - 1)
-    x_train = np.concatenate([ensembles[i][:n_train_chains].reshape(-1, n) for i in ends])
+    x_train = np.concatenate([ensembles[i][:, :n_train_chains].reshape(-1, n) for i in ends])
     c_train = np.concatenate([np.full(n_train_chains * config["samples"], math.log(temps[i])) for i in ends])
 
     net = da.CANetwork((n,), k_init, n_components=config["n_components"], n_hidden=config["n_hidden"],
@@ -135,7 +133,7 @@ def run(config: dict[str, Any], report: Report) -> None:
         exact = double_well_exact(float(a), lam, eta, n)
         report.add(f"temperature_{tag}", t)
         report.add(f"trained_{tag}", float(i in ends))
-        held = ensembles[i][n_train_chains:]  # (chains, samples, N)
+        held = ensembles[i][:, n_train_chains:]  # (samples, chains, N)
         x_held = held.reshape(-1, n)
         err = da.action_error(net, x_held, action, c)
         report.add(f"rel_rms_{tag}", err["rel_rms"])
@@ -145,19 +143,25 @@ def run(config: dict[str, Any], report: Report) -> None:
         report.add(f"kl_heldout_{tag}", per_path.mean(), per_path.std(ddof=1) / math.sqrt(len(per_path)), unit="nats")
         site_kl.append((t, d_held.mean(axis=0), i in ends))
         if i in ends:
-            x_tr = ensembles[i][:n_train_chains].reshape(-1, n)
+            x_tr = ensembles[i][:, :n_train_chains].reshape(-1, n)
             d_tr = (exact_site_log_probs(x_tr, float(a), lam, eta) - np.asarray(site_lp(jnp.asarray(x_tr), c))).sum(1)
             report.add(f"kl_train_{tag}", d_tr.mean(), d_tr.std(ddof=1) / math.sqrt(len(d_tr)), unit="nats")
         scatter.append((t, err["S"], err["S_theta"], err["rel_rms"], i in ends))
 
-        obs_hmc = qm_observables(np.swapaxes(ensembles[i], 0, 1), float(a), kink_threshold=eta / 2)
+        obs_hmc = qm_observables(ensembles[i], float(a), kink_threshold=eta / 2)
         report.add(f"x2_hmc_{tag}", obs_hmc["x2"].value, obs_hmc["x2"].error, exact["x2"])
         k_i = jax.random.fold_in(k_eval, i)
         chain, acc, proposals = da.independence_metropolis(net, k_i, config["n_gen"], action, c)
         proposals, chain = np.asarray(proposals), np.asarray(chain)
         x2_raw = binned_mean(np.mean(proposals**2, axis=1), 1)
         report.add(f"x2_network_{tag}", x2_raw.value, x2_raw.error, exact["x2"])
-        obs_im = qm_observables(chain, float(a), kink_threshold=eta / 2)
+        series = np.mean(chain.astype(np.float64) ** 2, axis=1)
+        n_blocks = 20
+        if np.ptp(series) > 0:  # a chain that never moved has no autocorrelation time
+            tau_im = integrated_autocorrelation_time(series)
+            report.add(f"tau_int_metropolis_{tag}", tau_im.tau, tau_im.error, unit="proposals")
+            n_blocks = int(np.clip(len(chain) // math.ceil(4 * tau_im.tau), 2, 20))  # blocks of >= 4 tau_int
+        obs_im = qm_observables(chain, float(a), kink_threshold=eta / 2, n_blocks=n_blocks)
         report.add(f"x2_metropolis_{tag}", obs_im["x2"].value, obs_im["x2"].error, exact["x2"])
         obs_raw = qm_observables(proposals, float(a), kink_threshold=eta / 2)
         for name, obs in ((f"gap_network_{tag}", obs_raw), (f"gap_metropolis_{tag}", obs_im),

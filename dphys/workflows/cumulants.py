@@ -36,7 +36,8 @@ import numpy as np
 import optax
 
 import dphys.diffusion as dd
-from dphys.lattice import HMC, Phi4Action, check_acceptance, sample_chains
+from dphys.lattice import Phi4Action
+from dphys.mcmc import HMC, adapt_step_size, check_acceptance, ensemble
 from dphys.report import Report
 from dphys.stats import cumulants
 from dphys.train import fit
@@ -213,11 +214,12 @@ def _phi4(config, report, key):
     action = Phi4Action(kappa=kappa, lam=lam)
     hmc_key, init_key, key = jax.random.split(key, 3)
     x0 = 0.5 * jax.random.normal(init_key, (config["chains"], L, L))
-    kernel = HMC(action, 0.1, config["n_leapfrog"])
-    xs, infos, step_sizes = sample_chains(kernel, hmc_key, x0, config["hmc_samples"], n_therm=config["therm"],
-                                          adapt_step_size=True)
-    check_acceptance(infos, step_sizes)
-    phi = np.asarray(xs).reshape(-1, L, L)
+    k_adapt, k_run = jax.random.split(hmc_key)
+    kernel, x = adapt_step_size(HMC(action, 0.1, config["n_leapfrog"]), k_adapt, x0, config["therm"],
+                                return_positions=True)
+    out = ensemble(kernel, k_run, x, config["hmc_samples"])
+    check_acceptance(out.info, kernel.step_size, chain_axis=1)
+    phi = np.asarray(out.samples).reshape(-1, L, L)  # time-major: (sample, chain) flattened
     # the action is even in phi: augment by phi -> -phi (exact symmetry; restores tunnelling)
     phi = np.concatenate([phi, -phi]).astype(np.float32)
     V = L * L

@@ -19,18 +19,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
 
 from dphys.lattice.ensemble import save_ensemble
 from dphys.lattice.exact import double_well_exact, u1_exact
-from dphys.lattice.hmc import HMC, check_acceptance, sample_chains
 from dphys.lattice.phi4 import Phi4Action, phi4_observables
 from dphys.lattice.quantum import DoubleWellAction, qm_observables, temperature
 from dphys.lattice.u1 import U1Action, u1_observables, wrap
+from dphys.mcmc import HMC, adapt_step_size, check_acceptance, ensemble
 from dphys.report import Report
 from dphys.stats import autocorrelation, integrated_autocorrelation_time
 from dphys.workflows import Param, Workflow, nonnegative, positive, register
@@ -64,33 +62,20 @@ def _theory(config: dict[str, Any]):
 
 def generate(config: dict[str, Any], progress: bool = True):
     """HMC ensemble: (samples with axes (sample, chain, ...), the HMC infos of the sampling phase
-    (axes (chain, update)), the frozen step size, the theory's parameters, the action)."""
+    (axes (update, chain)), the frozen step size, the theory's parameters, the action)."""
     action, x0, wrap_fn, params = _theory(config)
     kernel = HMC(action, config["step_size"], config["n_leapfrog"], wrap=wrap_fn)
     key = jax.random.PRNGKey(config["seed"])
     therm_key, key = jax.random.split(key)
-    # thermalise (and adapt the step size) with one kept sample per chain
-    x, _, step_sizes = sample_chains(kernel, therm_key, x0, 1, n_therm=config["therm"],
-                                     adapt_step_size=config["adapt"])
-    step_size = float(np.median(np.asarray(step_sizes)))
-    kernel = eqx.tree_at(lambda k: k.step_size, kernel, jnp.asarray(step_size, dtype=kernel.step_size.dtype))
-    x = jax.tree_util.tree_map(lambda v: v[:, -1], x)
-
-    chunks = min(config["chunks"], config["samples"])
-    per_chunk = -(-config["samples"] // chunks)
-    samples, infos = [], []
-    with tqdm(total=per_chunk * chunks, desc=f"lattice-mc {config['theory']}", unit="sample",
-              disable=not progress) as bar:
-        for i in range(chunks):
-            xs, info, _ = sample_chains(kernel, jax.random.fold_in(key, i), x, per_chunk, thin=config["thin"])
-            x = xs[:, -1]
-            samples.append(np.asarray(xs))
-            infos.append(jax.tree_util.tree_map(np.asarray, info))
-            bar.set_postfix(acceptance=f"{np.mean(info.acceptance_probability):.3f}", step=f"{step_size:.3g}")
-            bar.update(per_chunk)
-    samples = np.swapaxes(np.concatenate(samples, axis=1), 0, 1)  # (sample, chain, ...)
-    infos = jax.tree_util.tree_map(lambda *parts: np.concatenate(parts, axis=1), *infos)
-    return samples, infos, step_size, params, action
+    # thermalise (adapting the step size by dual averaging, then frozen at the median over chains)
+    if config["adapt"]:
+        kernel, x = adapt_step_size(kernel, therm_key, x0, config["therm"], return_positions=True)
+    else:
+        x = jax.tree_util.tree_map(lambda v: v[-1], ensemble(kernel, therm_key, x0, 1, n_therm=config["therm"]).samples)
+    step_size = float(kernel.step_size)
+    out = ensemble(kernel, key, x, config["samples"], thin=config["thin"], chunks=min(config["chunks"], config["samples"]),
+                   progress=f"lattice-mc {config['theory']}" if progress else False)
+    return np.asarray(out.samples), jax.tree_util.tree_map(np.asarray, out.info), step_size, params, action
 
 
 def _report_estimates(report: Report, estimates: dict, names: dict[str, str], exact: dict | None = None) -> None:
@@ -178,7 +163,7 @@ def _history_plots(report: Report, series: np.ndarray, label: str) -> None:
 
 def run(config: dict[str, Any], report: Report) -> None:
     samples, infos, step_size, params, action = generate(config)
-    acceptance = check_acceptance(infos, step_size)
+    acceptance = check_acceptance(infos, step_size, chain_axis=1)
     report.add("acceptance", acceptance)
     report.add("step_size", step_size)
     theory = config["theory"]

@@ -75,18 +75,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
 import dphys.diffusion as dd
-from dphys.lattice.hmc import HMC, check_acceptance, sample_chains
 from dphys.lattice.langevin import langevin_chain
 from dphys.lattice.phi4 import Phi4Action, phi4_observables, symmetry_augment
+from dphys.mcmc import HMC, adapt_step_size, check_acceptance, ensemble
 from dphys.nn import LatticeUNet
 from dphys.report import Report
+from dphys.stats import integrated_autocorrelation_time
 from dphys.train import augmented_batches, fit, warmup_cosine_adam
 from dphys.workflows import Param, Workflow, nonnegative, positive, register
 
@@ -105,24 +105,13 @@ def hmc_ensemble(action: Phi4Action, L: int, *, chains: int, samples: int, therm
     """HMC samples of shape (samples, chains, L, L), the mean acceptance and the frozen step size
     (adapted by dual averaging during thermalisation, then the median over chains)."""
     k_init, k_therm, k_run = jax.random.split(key, 3)
-    kernel = HMC(action, 0.1, n_leapfrog)
     x0 = 0.5 * jax.random.normal(k_init, (chains, L, L))
-    x, _, step_sizes = sample_chains(kernel, k_therm, x0, 1, n_therm=therm, adapt_step_size=True)
-    step_size = float(np.median(np.asarray(step_sizes)))
-    kernel = eqx.tree_at(lambda k: k.step_size, kernel, jnp.asarray(step_size, kernel.step_size.dtype))
-    x = x[:, -1]
-    n_chunks = min(5, samples)
-    per_chunk = -(-samples // n_chunks)
-    out, acceptance = [], []
-    with tqdm(total=per_chunk * n_chunks, desc="phi4-diffusion HMC", unit="sample", disable=not progress) as bar:
-        for i in range(n_chunks):
-            xs, info, _ = sample_chains(kernel, jax.random.fold_in(k_run, i), x, per_chunk, thin=thin)
-            x = xs[:, -1]
-            out.append(np.asarray(xs))
-            acceptance.append(check_acceptance(info, step_size))
-            bar.update(per_chunk)
-    samples_out = np.swapaxes(np.concatenate(out, axis=1), 0, 1)  # (sample, chain, L, L)
-    return samples_out, float(np.mean(acceptance)), step_size
+    kernel, x = adapt_step_size(HMC(action, 0.1, n_leapfrog), k_therm, x0, therm, return_positions=True)
+    step_size = float(kernel.step_size)
+    out = ensemble(kernel, k_run, x, samples, thin=thin, chunks=min(5, samples),
+                   progress="phi4-diffusion HMC" if progress else False)
+    acceptance = check_acceptance(out.info, step_size, chain_axis=1)
+    return np.asarray(out.samples), acceptance, step_size
 
 
 def train_score(data: np.ndarray, *, channels: tuple[int, ...], z2_odd: bool, sigma: float, steps: int,
@@ -168,9 +157,12 @@ def compare(report: Report, label: str, est: dict, reference: dict, names=tuple(
     return devs
 
 
-def _observables(x, action):
-    """`phi4_observables` with 20 jackknife blocks (fewer for tiny ensembles)."""
-    return phi4_observables(x, action, n_blocks=min(20, len(x)))
+def _observables(x, action, tau=None):
+    """`phi4_observables` with 20 jackknife blocks (fewer for tiny ensembles); for a Markov chain with
+    integrated autocorrelation time `tau`, blocks of at least 4 tau (between 2 and 20 blocks)."""
+    if tau is None:
+        return phi4_observables(x, action, n_blocks=min(20, len(x)))
+    return phi4_observables(x, action, n_blocks=int(np.clip(len(x) // math.ceil(4 * tau), 2, 20)))
 
 
 def _draw(score, key, L, n, sampler, steps, rtol=1e-4, save_every=None, batch=512):
@@ -198,6 +190,9 @@ def metropolis_proposals(score, key, L, n, kind, *, heun_steps=20, rtol=1e-4, pr
                  for i, start in enumerate(range(0, n, batch))]
         return (np.concatenate([np.asarray(p[0]) for p in parts]), jnp.concatenate([p[1] for p in parts]),
                 parts[0][2].n_score_evals)
+    if probes:
+        raise ValueError(f"metropolis_proposals: probes={probes}: a Hutchinson log q would make the exact "
+                         f"Metropolis correction inexact; use probes=0")
     proposals, ode_info = _draw(score, key, L, n, "ode", 100, rtol=rtol)  # adaptive: 100 is only the saving grid
     logq, lik = dd.log_likelihood(score, jnp.asarray(proposals), key=key_probes, n_probes=probes or None,
                                   rtol=rtol, atol=rtol)
@@ -264,7 +259,11 @@ def run(config: dict[str, Any], report: Report) -> None:
     report.add("mh_score_evals_per_sample", mh_evals)
     n_distinct = len(np.unique(chain.reshape(len(chain), -1), axis=0))
     report.add("mh_distinct_states", n_distinct)
-    obs_mh = _observables(chain, action)
+    series = np.asarray(jax.vmap(action)(jnp.asarray(chain)), np.float64)
+    tau_mh = integrated_autocorrelation_time(series).tau if np.ptp(series) > 0 else None  # None: never moved
+    if tau_mh is not None:
+        report.add("mh_tau_int", tau_mh, integrated_autocorrelation_time(series).error, unit="proposals")
+    obs_mh = _observables(chain, action, tau_mh)
     if n_distinct >= 3:  # a chain stuck on one or two states has no error estimate: report none
         compare(report, "mh", obs_mh, obs_hmc)
 
@@ -405,6 +404,9 @@ def _check(config: dict[str, Any]) -> str | None:
         return f"--steps={config['steps']} must be a multiple of 10 (the trajectory is saved every steps/10)"
     if config["n_mh"] < 2:
         return f"--n-mh={config['n_mh']} must be >= 2"
+    if config["probes"] > 0:
+        return (f"--probes={config['probes']}: a Hutchinson estimate of log q is never used for the exact "
+                f"Metropolis correction; use --probes 0 (the exact divergence)")
     return None
 
 
@@ -444,7 +446,8 @@ WORKFLOW = register(
                   "Heun map) or ode (PF-ODE likelihood, exact up to --ode-rtol)", choices=("heun", "ode")),
             Param("mh_steps", 20, "Heun steps of the Metropolis proposals (2 evaluations each, with L^2 JVPs "
                   "for the density)", check=positive),
-            Param("probes", 0, "Hutchinson probes of the PF-ODE likelihood (0: exact divergence)", check=nonnegative),
+            Param("probes", 0, "Hutchinson probes of the PF-ODE likelihood: only 0 (the exact divergence) is "
+                  "accepted, a stochastic log q would make the Metropolis correction inexact", check=nonnegative),
             Param("cost_study", True, "compare EM, Heun and PF-ODE at increasing numbers of score evaluations",
                   quick=False),
             Param("n_cost", 1024, "samples per point of the cost study", quick=256, check=positive),

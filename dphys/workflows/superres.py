@@ -26,11 +26,20 @@ same machinery on $\phi^4$ lattice configurations (block-averaged -> fine).
    ensemble spread against the error of the mean (Pearson correlation and spread-error ratio) and
    the CRPS of the ensemble (the MAE is the CRPS of a deterministic retrieval).
    `rmse_ratio_*` = RMSE(mean)/RMSE(det) and `csi_ratio_*` = CSI(mean)/CSI(det) summarise the
-   comparison with the baseline (< 1.05 and > 0.95 respectively: within 5%);
-   `bicubic_ratio_*` = RMSE(mean)/RMSE(bicubic) (< 1: the ensemble mean beats bicubic).
-   An ensemble mean of m calibrated members has RMSE$^2$ = RMSE(conditional mean)$^2$ +
-   spread$^2/m$, so with 30 members it can be expected at about 1.6% above a regression that
-   has learned the conditional mean.
+   comparison with the baseline; `bicubic_ratio_*` = RMSE(mean)/RMSE(bicubic) and
+   `det_bicubic_ratio_*` = RMSE(det)/RMSE(bicubic) (< 1: beats bicubic). Every ratio carries a
+   paired scene-bootstrap standard error (`error`, `--n-boot` replicates: resample the test scenes,
+   recompute both scores) and its 68 % interval (`*_p16`, `*_p84`; `dphys.superres.rmse_ratio`,
+   `csi_ratio`).
+   Decomposition (`dphys.superres.ensemble_mean_decomposition`): the mean of m independent members
+   has MSE = MSE$_\infty$ + spread$^2/m$, MSE$_\infty$ the error of the model's conditional mean;
+   reported `mse_*_mean`, `spread2_over_m_*`, `rmse_*_mean_inf` and `rmse_ratio_inf_*` =
+   RMSE$_\infty$/RMSE(det) (what an infinite ensemble would give), and the decomposition's test on
+   the two 15-member halves, `mse_*_half_excess` (MSE of the half means minus MSE$_\infty$ +
+   spread$^2/(m/2)$, 0 within its error for exchangeable members). Reliability diagram
+   (`dphys.superres.reliability_diagram`, 8 spread bins over the cloudy pixels):
+   `reliability_*_bin{b}_spread` and `reliability_*_bin{b}_rmse` (RMSE of the mean, bootstrap
+   error, reference $\sqrt{(m+1)/m}$ x spread = a consistent ensemble), figure `spread_skill`.
 4. Lattice part (`--lattice`): HMC ensemble of 2D $\phi^4$ (`dphys.lattice`), pairs (block average
    over `factor` x `factor`, configuration), conditional diffusion trained with random translations
    by multiples of `factor` and $\phi\to-\phi$; on held-out coarse configurations, one generated
@@ -53,28 +62,49 @@ member; lattice L = 8) took 2 min 31 s wall, 146 s of CPU, with another job on t
 7.7 min, diffusion 16.8 min, ensembles 1.6 min); the lattice part at L = 16 adds its own training
 (3000 steps) and was not part of that run.
 
-Results (seed 0, residual mode; the numbers are in report.json). Order: cloud-top height / ln tau
-/ effective radius, and liquid / ice / cloud-mask CSI.
+Results (seed 0, residual mode; the numbers are in report.json; quick-mode errors: paired
+scene bootstrap over the 24 test scenes, 2000 replicates). Order: cloud-top height / ln tau /
+effective radius, and liquid / ice / cloud-mask CSI. Quick-mode figures are asserted by
+`tests/workflows/test_superres.py::test_quick_mode_reproduces_the_readme_figures` (slow), within
+2 standard errors; the full-mode column is from one earlier run without the bootstrap.
 
 | | full (32x32) | `--quick` (16x16) |
 |---|---|---|
-| RMSE ratio ensemble mean / regression | 1.027 / 1.016 / 1.022 | 1.015 / 1.026 / 0.997 |
-| CSI ratio ensemble mean / regression | 0.986 / 0.992 / 0.994 | 1.000 / 0.996 / 0.999 |
-| RMSE regression / bicubic | 0.947 / 0.937 / 0.967 | 0.976 / 0.982 / 0.986 |
-| RMSE ensemble mean / bicubic | 0.972 / 0.953 / 0.988 | 0.990 / **1.008** / 0.983 |
+| RMSE ratio ensemble mean / regression | 1.027 / 1.016 / 1.022 | 1.015(7) / 1.026(6) / 0.997(8) |
+| same, infinite ensemble (spread$^2/m$ removed) | | 0.999(7) / 1.010(6) / 0.981(8) |
+| spread$^2/m$ / MSE of the 30-member mean | | 0.032 / 0.031 / 0.032 |
+| CSI ratio ensemble mean / regression | 0.986 / 0.992 / 0.994 | 1.000(19) / 0.996(12) / 0.999(7) |
+| RMSE regression / bicubic | 0.947 / 0.937 / 0.967 | 0.976(10) / 0.982(9) / 0.986(7) |
+| RMSE ensemble mean / bicubic | 0.972 / 0.953 / 0.988 | 0.990(8) / 1.008(12) / 0.983(10) |
 | CSI bicubic, regression, mean (liquid) | 0.602, 0.636, 0.627 | 0.433, 0.450, 0.450 |
 | high-k spectral error members / regression | 0.05-0.10 / 1.85-2.21 | 0.04-0.11 / 2.82-3.27 |
 | spread-error correlation / ratio | 0.25-0.40 / 0.98-1.06 | 0.08-0.17 / 0.98-1.00 |
 
-So the ensemble mean is within 5% of the regression on every variable and phase class (about the
-sqrt(1 + 1/30) expected of 30 members around the same conditional mean), the members have the
-truth's small-scale power where the regression output is smooth, the ensembles are calibrated
-(spread = error on average, and positively correlated with it pixel by pixel, if weakly), and both networks beat bicubic
-upsampling of the 2 km retrieval, except the quick ensemble mean on ln tau (0.8% worse). The
-margins over bicubic are small (3-6%): block-averaged radiances carry little sub-pixel
-information. The oracle (bicubic of the coarse truth) beats everything, as it must. Without the
+Where and why the ensemble mean does not beat the regression. In quick mode the 30-member mean is
+2.3 and 4.2 standard errors worse than the regression on cloud-top height and ln tau and level on
+effective radius (0.4 sigma). Of that excess the Monte Carlo term spread$^2/30$ is 3.1-3.2 % of the
+MSE (1.6 % of the RMSE, the 1/(m+1) of a calibrated ensemble); the two 15-member halves confirm
+the decomposition (`mse_*_half_excess` -0.4, -1.1, +0.8 sigma from 0). Without it, the infinite
+ensemble's conditional mean is level with the regression on CTH (0.999 +- 0.007), 1.0 % worse on
+ln tau (1.8 sigma) and 1.9 % better on CER (2.6 sigma): all within 3 sigma of the regression. This
+is what the residual target implies: the diffusion model learns target - regression output, whose
+conditional mean is zero to the extent that the MSE-trained regression has learned the conditional
+mean, so the ensemble mean is the regression plus a small learned correction plus Monte Carlo noise;
+more members (100: about 1.003 / 1.015 / 0.986 by the decomposition, not run) remove only the
+noise. RMSE, a quadratic score, is minimised by the conditional mean, which a well-trained
+regression already approximates; the ensemble's value is in its members (small-scale power,
+CRPS, spread), not in beating the regression's RMSE. Reliability (`spread_skill`, quick): averaged
+over pixels spread = error (ratio 0.98-1.00), but binned by spread the RMSE of the mean varies far
+less than the spread: in the lowest-spread bin it exceeds the consistent value by 3.5 / 3.9 / 5.3
+standard errors (under-dispersive where the ensemble is confident), in the highest it is at or
+below it (-0.2 / -4.8 / -4.9 sigma): the spread's pixel-to-pixel variation is too large, hence the
+weak spread-error correlation.
+Against bicubic upsampling of the 2 km retrieval the margins are small and, in quick mode, not
+significant: regression / bicubic 2.4 / 1.9 / 1.9 sigma below 1, ensemble mean / bicubic 1.2 sigma
+below, 0.6 sigma above, 1.7 sigma below (block-averaged radiances carry little sub-pixel
+information). The oracle (bicubic of the coarse truth) beats everything, as it must. Without the
 residual mode (the diffusion model on the target itself) the quick ensemble mean was 1.12 / 1.06
-/ 1.01 of the regression RMSE with a liquid CSI ratio of 0.70 (384 training scenes).
+/ 1.01 of the regression RMSE with a liquid CSI ratio of 0.70 (384 training scenes, one earlier run).
 Phi^4 (quick, L = 8, factor 2): the diffusion samples reproduce the fine site correlator, C(0)
 paired difference -0.022 +- 0.007 (3.0 sigma, 1.4%) where piecewise-constant and bicubic
 upsampling miss it by -0.36 and -0.43 (39 sigma).
@@ -86,15 +116,14 @@ import math
 import time
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import dphys.diffusion as dd
 import dphys.superres as sr
-from dphys.lattice.hmc import HMC, check_acceptance, sample_chains
 from dphys.lattice.phi4 import Phi4Action, phi4_observables
+from dphys.mcmc import HMC, adapt_step_size, check_acceptance, ensemble
 from dphys.superres.data import UNITS
 from dphys.report import Report
 from dphys.stats import jackknife
@@ -102,6 +131,7 @@ from dphys.train import fit, warmup_cosine_adam
 from dphys.workflows import Param, Workflow, nonnegative, positive, register
 
 METHODS = ("bicubic", "bicubic_oracle", "det", "mean", "member")
+RELIABILITY_BINS = 8
 PHASE_NAMES = ("clear", "liquid", "ice")
 
 
@@ -158,10 +188,12 @@ def _phase_from_channels(x):
     return np.argmax(np.asarray(x)[..., 3:, :, :], axis=-3)
 
 
-def evaluate(truth, preds: dict[str, np.ndarray], members: np.ndarray) -> dict[str, float]:
+def evaluate(truth, preds: dict[str, np.ndarray], members: np.ndarray, n_boot: int = 2000) -> dict[str, Any]:
     """Metrics of the cloud retrieval (module docstring). `truth` (n, 6, H, W) standardised;
-    `preds` {method: (n, 6, H, W)}; `members` (n, m, 6, H, W). Returns a flat dict."""
-    out: dict[str, float] = {}
+    `preds` {method: (n, 6, H, W)}; `members` (n, m, 6, H, W); `n_boot` scene-bootstrap replicates.
+    Returns a flat dict of floats or (value, error, reference) tuples; `_rel_*` entries hold the
+    reliability diagrams."""
+    out: dict[str, Any] = {}
     t_phys = sr.decode_target(truth)
     cloudy = np.asarray(t_phys["phase"]) > 0
     t_phase = np.asarray(t_phys["phase"])
@@ -180,10 +212,25 @@ def evaluate(truth, preds: dict[str, np.ndarray], members: np.ndarray) -> dict[s
         out[f"crps_{var}"] = sr.crps_ensemble(mv, truth_v, axis=1, mask=cloudy)
         ss = sr.spread_skill(mv, truth_v, axis=1, mask=cloudy)
         out[f"spread_error_corr_{var}"], out[f"spread_error_ratio_{var}"] = ss["correlation"], ss["ratio"]
-        out[f"_bins_{var}"] = (ss["bin_spread"], ss["bin_rmse"])  # for the figure
-        det = out[f"rmse_{var}_det"]
-        out[f"rmse_ratio_{var}"] = out[f"rmse_{var}_mean"] / det if det > 0 else math.nan
-        out[f"bicubic_ratio_{var}"] = out[f"rmse_{var}_mean"] / out[f"rmse_{var}_bicubic"]
+        # ratios with their paired scene-bootstrap errors and 68 % intervals (dphys.superres.uncertainty)
+        mean_v, det_v, bic_v = (np.asarray(decoded[k][var]) for k in ("mean", "det", "bicubic"))
+        for name, (a, b) in {"rmse_ratio": (mean_v, det_v), "bicubic_ratio": (mean_v, bic_v),
+                             "det_bicubic_ratio": (det_v, bic_v)}.items():
+            _add_ratio(out, f"{name}_{var}", sr.rmse_ratio(a, b, truth_v, cloudy, n_boot=n_boot))
+        dec = sr.ensemble_mean_decomposition(mv, truth_v, cloudy, reference=det_v, n_boot=n_boot)
+        out[f"mse_{var}_mean"] = (dec["mse_mean"].value, dec["mse_mean"].error, None)
+        out[f"mse_{var}_det"] = (dec["mse_reference"].value, dec["mse_reference"].error, None)
+        out[f"spread2_over_m_{var}"] = (dec["spread2_over_m"].value, dec["spread2_over_m"].error, None)
+        out[f"rmse_{var}_mean_inf"] = (dec["rmse_inf"].value, dec["rmse_inf"].error, None)
+        # the decomposition's test on the two halves of the ensemble: MSE of the half means against
+        # MSE_inf + spread^2/(m/2), the difference with its bootstrap error (reference 0)
+        out[f"mse_{var}_half_excess"] = (dec["half_excess"].value, dec["half_excess"].error, 0.0)
+        _add_ratio(out, f"rmse_ratio_inf_{var}", dec["ratio_inf"])
+        rel = sr.reliability_diagram(mv, truth_v, cloudy, n_bins=RELIABILITY_BINS, n_boot=n_boot)
+        out[f"_rel_{var}"] = rel  # for the figure
+        for b in range(RELIABILITY_BINS):
+            out[f"reliability_{var}_bin{b}_spread"] = (rel["spread"][b], rel["spread_error"][b], None)
+            out[f"reliability_{var}_bin{b}_rmse"] = (rel["rmse"][b], rel["rmse_error"][b], rel["consistent"][b])
     phases = {k: np.asarray(d["phase"]) for k, d in decoded.items()}
     phases["member"] = np.asarray(mem_phys["phase"])
     for method, p in phases.items():
@@ -200,10 +247,19 @@ def evaluate(truth, preds: dict[str, np.ndarray], members: np.ndarray) -> dict[s
             for s in ("pod", "far", "csi"):
                 out[f"{s}_{name}_{method}"] = sc[f"{s}_{k}"]
         out[f"csi_cloud_{method}"] = sc["csi_cloud"]
-    for name in ("liquid", "ice", "cloud"):
-        det = out[f"csi_{name}_det"]
-        out[f"csi_ratio_{name}"] = out[f"csi_{name}_mean"] / det if det > 0 else math.nan
+    mean_phase, det_phase = phases["mean"], phases["det"]
+    for k, name in ((1, "liquid"), (2, "ice"), (1, "cloud")):
+        if out[f"csi_{name}_det"] > 0:
+            args = ((mean_phase > 0).astype(int), (det_phase > 0).astype(int), cloudy.astype(int)) \
+                if name == "cloud" else (mean_phase, det_phase, t_phase)
+            _add_ratio(out, f"csi_ratio_{name}", sr.csi_ratio(*args, k, n_boot=n_boot))
     return out
+
+
+def _add_ratio(out, name, est):
+    """A bootstrapped ratio: (value, standard error) and its 68 % interval as `name_p16`, `name_p84`."""
+    out[name] = (est.value, est.error, None)
+    out[f"{name}_p16"], out[f"{name}_p84"] = est.low, est.high
 
 
 def spectra(truth, preds, members):
@@ -265,15 +321,12 @@ def lattice_study(report: Report, config: dict, key) -> dict:
     k_init, k_therm, k_run, k_train, k_gen = jax.random.split(key, 5)
     action = Phi4Action(kappa=config["lattice_kappa"], lam=config["lattice_lam"])
     chains = 8
-    kernel = HMC(action, 0.1, 10)
     x0 = 0.5 * jax.random.normal(k_init, (chains, L, L))
-    x, _, step_sizes = sample_chains(kernel, k_therm, x0, 1, n_therm=100, adapt_step_size=True)
-    step = float(np.median(np.asarray(step_sizes)))
-    kernel = eqx.tree_at(lambda k: k.step_size, kernel, jnp.asarray(step, kernel.step_size.dtype))
+    kernel, x = adapt_step_size(HMC(action, 0.1, 10), k_therm, x0, 100, return_positions=True)
     per_chain = config["lattice_samples"] // chains
-    xs, info, _ = sample_chains(kernel, k_run, x[:, -1], per_chain, thin=2)
-    report.add("lattice_hmc_acceptance", check_acceptance(info, step))
-    phis = np.swapaxes(np.asarray(xs), 0, 1)  # (sample, chain, L, L)
+    out = ensemble(kernel, k_run, x, per_chain, thin=2)
+    report.add("lattice_hmc_acceptance", check_acceptance(out.info, kernel.step_size, chain_axis=1))
+    phis = np.asarray(out.samples)  # (sample, chain, L, L)
     n_test = max(2, per_chain // 4)
     train = phis[:-n_test].reshape(-1, L, L)
     test = phis[-n_test:]  # (n_test, chains, L, L), MC order kept for the jackknife
@@ -379,13 +432,19 @@ def run(config: dict[str, Any], report: Report) -> None:
              "bicubic_oracle": np.asarray(sr.bicubic_upsample(test.coarse_target, f)),
              "det": det,
              "mean": members.mean(axis=1)}
-    metrics = evaluate(truth, preds, members)
-    bins = {k: metrics.pop(k) for k in list(metrics) if k.startswith("_bins_")}
+    metrics = evaluate(truth, preds, members, n_boot=config["n_boot"])
+    rel = {k.removeprefix("_rel_"): metrics.pop(k) for k in list(metrics) if k.startswith("_rel_")}
     for name, value in metrics.items():
         var = next((v for v in sr.CONTINUOUS if f"_{v}" in name), None)
-        unit = UNITS[var] if var is not None and name.startswith(("mae_", "rmse_", "crps_")) and "ratio" not in name else "1"
+        unit = "1"
+        if var is not None and "ratio" not in name:
+            if name.startswith(("mae_", "rmse_", "crps_", "reliability_")):
+                unit = UNITS[var]
+            elif name.startswith(("mse_", "spread2_")):
+                unit = "1" if var == "log_cot" else f"{UNITS[var]}^2"
+        value, error, ref = value if isinstance(value, tuple) else (value, None, None)
         if math.isfinite(value):  # a POD/FAR/CSI with an empty denominator is NaN: not reported
-            report.add(name, value, unit=unit)
+            report.add(name, value, error, ref, unit=unit)
     specs = spectra(truth, preds, members)
     for var, spec in specs.items():
         for method, err in high_k_log_error(spec, config["size"]).items():
@@ -394,7 +453,7 @@ def run(config: dict[str, Any], report: Report) -> None:
 
     _scene_figure(report, test, preds, members, config)
     _spectra_figure(report, specs)
-    _spread_figure(report, bins)
+    _spread_figure(report, rel)
     if config["lattice"]:
         clock = time.perf_counter()
         lattice_study(report, config, k_lat)
@@ -435,13 +494,19 @@ def _spectra_figure(report, specs):
         axes[0].legend(fontsize=8)
 
 
-def _spread_figure(report, bins):
+def _spread_figure(report, rel):
+    """Reliability diagram: RMSE of the ensemble mean per spread bin (scene-bootstrap 68 % intervals)
+    against the bin's RMS spread; dashed: a consistent ensemble, RMSE = sqrt((m+1)/m) spread."""
     with report.figure("spread_skill", ncols=3, figsize=(12, 3.8)) as (fig, axes):
-        for ax, (name, (s, e)) in zip(axes, bins.items()):
-            ax.plot(s, e, "o-")
-            lim = [0, float(np.nanmax([np.nanmax(s), np.nanmax(e)])) * 1.05]
-            ax.plot(lim, lim, "k--", lw=0.8)
-            ax.set(xlabel="ensemble spread", ylabel="RMSE of the ensemble mean", title=name.removeprefix("_bins_"))
+        for ax, (var, r) in zip(axes, rel.items()):
+            yerr = np.stack([r["rmse"] - r["rmse_low"], r["rmse_high"] - r["rmse"]])
+            ax.errorbar(r["spread"], r["rmse"], yerr=yerr, xerr=r["spread_error"], fmt="o-", ms=4, capsize=2,
+                        label=f"{r['m']}-member ensemble")
+            lim = [0, float(np.nanmax([np.nanmax(r["spread"]), np.nanmax(r["rmse_high"])])) * 1.05]
+            ax.plot(lim, [math.sqrt((r["m"] + 1) / r["m"]) * v for v in lim], "k--", lw=0.8, label="consistent")
+            ax.set(xlabel=f"ensemble spread [{UNITS[var]}]", ylabel=f"RMSE of the ensemble mean [{UNITS[var]}]",
+                   title=f"{var}: reliability (cloudy pixels, {len(r['rmse'])} spread bins)")
+        axes[0].legend(fontsize=8)
 
 
 def _check(config: dict[str, Any]) -> str | None:
@@ -495,6 +560,7 @@ WORKFLOW = register(
             Param("members", 30, "ensemble members per scene", check=positive),
             Param("sample_steps", 18, "Heun steps (2 score evaluations each, + 1 denoising)",
                   check=positive),
+            Param("n_boot", 2000, "scene-bootstrap replicates of the ratios' errors", check=_int_at_least(2)),
             Param("lattice", True, "also run the phi^4 lattice super-resolution"),
             Param("lattice_L", 16, "phi^4 lattice size", quick=8, check=_int_at_least(4)),
             Param("lattice_kappa", 0.27, "phi^4 hopping parameter", check=nonnegative),

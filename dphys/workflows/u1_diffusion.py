@@ -80,8 +80,7 @@ from tqdm.auto import tqdm
 
 import dphys.diffusion as dd
 from dphys.lattice.exact import u1_exact
-from dphys.lattice.hmc import HMC, check_acceptance, sample_chains
-from dphys.lattice.u1 import U1Action, u1_observables, wrap
+from dphys.lattice.u1 import U1Action, plaquette, u1_observables, wrap
 from dphys.lattice.u1_diffusion import (
     CONDITIONING_MODES,
     ConditionedU1Score,
@@ -93,6 +92,7 @@ from dphys.lattice.u1_diffusion import (
     u1_dsm_loss,
     u1_proposals,
 )
+from dphys.mcmc import HMC, adapt_step_size, check_acceptance, ensemble
 from dphys.report import Report
 from dphys.stats import integrated_autocorrelation_time
 from dphys.train import augmented_batches, fit, warmup_cosine_adam
@@ -138,22 +138,12 @@ def hmc_ensemble(beta: float, L: int, *, chains: int, samples: int, therm: int, 
         x0 = jax.random.uniform(k_init, (chains, 2, L, L), minval=-np.pi, maxval=np.pi)
     else:
         x0 = jnp.zeros((chains, 2, L, L))
-    xs, _, steps = sample_chains(kernel, k_therm, x0, 1, n_therm=therm, adapt_step_size=True)
-    step = float(np.median(np.asarray(steps)))
-    kernel = HMC(action, step, n_leapfrog, wrap=wrap)
-    x = xs[:, -1]
-    half = -(-samples // 2)
-    parts, acc = [], []
-    for i in range(2):
-        t0 = time.perf_counter()
-        xs, info, _ = sample_chains(kernel, jax.random.fold_in(k_run, i), x, half)
-        xs = jax.block_until_ready(xs)
-        seconds = time.perf_counter() - t0
-        x = xs[:, -1]
-        parts.append(np.asarray(xs))
-        acc.append(check_acceptance(info, step))
-    out = np.swapaxes(np.concatenate(parts, axis=1), 0, 1)[:samples]
-    return out, float(np.mean(acc)), step, seconds / (half * chains)
+    kernel, x = adapt_step_size(kernel, k_therm, x0, therm, return_positions=True)
+    step = float(kernel.step_size)
+    out = ensemble(kernel, k_run, x, samples, chunks=2)  # (2 ceil(samples / 2), chains, 2, L, L)
+    acc = check_acceptance(out.info, step, chain_axis=1)
+    half = out.samples.shape[0] // 2
+    return np.asarray(out.samples)[:samples], acc, step, out.seconds[1] / (half * chains)
 
 
 def train_u1_score(data: np.ndarray, beta: float, *, width: int, depth: int, s_min: float, s_max: float,
@@ -243,6 +233,11 @@ def exact_metropolis(report: Report, tag: str, score: U1Score, beta: float, exac
     n_distinct = len(np.unique(chain.reshape(len(chain), -1), axis=0))
     report.add(f"{tag}_mh_distinct_states", n_distinct)
     # with few accepted moves the chain's autocorrelation (and so its error) cannot be estimated
+    # the chain's integrated autocorrelation time (of the plaquette); u1_observables' errors use tau_int
+    series = np.asarray(jax.vmap(plaquette)(jnp.asarray(chain)), np.float64)
+    if np.ptp(series) > 0:  # a chain that never moved has no autocorrelation time
+        tau = integrated_autocorrelation_time(series)
+        report.add(f"{tag}_mh_tau_int", tau.tau, tau.error, unit="proposals")
     if acceptance * (len(chain) - 1) >= 20:
         compare_exact(report, f"{tag}_mh", u1_observables(chain, LOOPS), exact)
 
