@@ -24,7 +24,10 @@ loss = dd.dsm_loss(score, x0, key, weighting="ncsn")  # or "sigma2", "likelihood
 x, info = dd.sample(score, key, shape, n_samples=..., sampler="em", steps=500, snr=0.16, rtol=1e-5,
                     atol=1e-5, guidance=None, save_every=None, n_corrector=1, denoise=False, x_init=None,
                     solver="tsit5", rho=7.0, process=None)
-# sampler: "em" | "pc" | "ode" | "heun"; info.n_score_evals per sample; info.trajectory = (times, states)
+# sampler: "em" | "pc" | "ode" | "heun", or an object whose fields are those settings:
+x, info = dd.sample(score, key, shape, n, sampler=dd.EDMHeun(steps=18, rho=7.0))   # also dd.EulerMaruyama(500),
+#   dd.PredictorCorrector(500, snr=0.16, n_corrector=1), dd.ProbabilityFlowODE("tsit5", rtol, atol);
+#   sampler.n_score_evals (None for the adaptive ODE); info.n_score_evals per sample; info.trajectory
 logp, info = dd.log_likelihood(score, x, key=None, n_probes=None)   # nats; exact div or Hutchinson
 x, log_q, info = dd.sample_with_log_density(score, key, shape, n_samples, steps=18, fold="reject")
 #   Heun samples and their exact density under the Heun map (sign and log|det| of each step's
@@ -47,7 +50,9 @@ from dphys.diffusion.exact import two_point_cumulants as two_point_cumulants
 from dphys.diffusion.likelihood import FOLD_MODES as FOLD_MODES
 from dphys.diffusion.likelihood import LikelihoodInfo as LikelihoodInfo
 from dphys.diffusion.likelihood import log_likelihood as log_likelihood
-from dphys.diffusion.likelihood import sample_with_log_density as sample_with_log_density
+from dphys.diffusion.likelihood import (
+    sample_with_log_density as sample_with_log_density,
+)
 from dphys.diffusion.metropolis import metropolis_correct as metropolis_correct
 from dphys.diffusion.processes import EDM as EDM
 from dphys.diffusion.processes import VP as VP
@@ -56,6 +61,11 @@ from dphys.diffusion.processes import VEGeometric as VEGeometric
 from dphys.diffusion.processes import VESong as VESong
 from dphys.diffusion.samplers import ODE_SAMPLER_SOLVERS as ODE_SAMPLER_SOLVERS
 from dphys.diffusion.samplers import SAMPLERS as SAMPLERS
+from dphys.diffusion.samplers import AbstractSampler as AbstractSampler
+from dphys.diffusion.samplers import EDMHeun as EDMHeun
+from dphys.diffusion.samplers import EulerMaruyama as EulerMaruyama
+from dphys.diffusion.samplers import PredictorCorrector as PredictorCorrector
+from dphys.diffusion.samplers import ProbabilityFlowODE as ProbabilityFlowODE
 from dphys.diffusion.samplers import SampleInfo as SampleInfo
 from dphys.diffusion.samplers import forward as forward
 from dphys.diffusion.samplers import probability_flow as probability_flow

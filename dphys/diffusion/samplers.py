@@ -35,7 +35,7 @@ States may be arrays or PyTrees; the batch is a leading axis of every leaf and t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, ClassVar
 
 import diffrax as dfx
 import equinox as eqx
@@ -50,7 +50,8 @@ from dphys.diffusion.processes import AbstractProcess
 from dphys.diffusion.score import check_score, get_process
 from dphys.sde import integrate_sde
 
-__all__ = ["SAMPLERS", "ODE_SAMPLER_SOLVERS", "SampleInfo", "sample", "forward", "probability_flow"]
+__all__ = ["SAMPLERS", "ODE_SAMPLER_SOLVERS", "AbstractSampler", "EDMHeun", "EulerMaruyama", "PredictorCorrector",
+           "ProbabilityFlowODE", "SampleInfo", "sample", "forward", "probability_flow"]
 
 SAMPLERS = {
     "em": "reverse-SDE Euler-Maruyama (dphys.integrate_sde), 1 evaluation per step",
@@ -89,6 +90,104 @@ class SampleInfo(eqx.Module):
 def _concrete_float(x) -> float | Array:
     """`float(x)` when `x` is concrete, else `x` itself (inside a user's jit or vmap)."""
     return x if isinstance(x, jax.core.Tracer) else float(x)
+
+
+class AbstractSampler(eqx.Module):
+    """A sampler of `sample`, as an object: its settings are fields and it knows its number of
+    score evaluations per sample (`n_score_evals`; for the adaptive ODE only an upper bound is
+    unknown beforehand, so it is None there and `SampleInfo.n_score_evals` has the measured one).
+    Concrete samplers: `EulerMaruyama`, `PredictorCorrector`, `ProbabilityFlowODE`, `EDMHeun`."""
+
+    name: ClassVar[str]
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of `sample` this sampler stands for."""
+        raise NotImplementedError
+
+    @property
+    def n_score_evals(self) -> int | None:
+        raise NotImplementedError
+
+
+class EulerMaruyama(AbstractSampler):
+    """Euler-Maruyama on the reverse SDE through `dphys.integrate_sde`: `steps` steps, one score
+    evaluation each."""
+
+    name: ClassVar[str] = "em"
+    steps: int = eqx.field(static=True, default=500)
+
+    def options(self):
+        return {"steps": self.steps}
+
+    @property
+    def n_score_evals(self):
+        return self.steps
+
+
+class PredictorCorrector(AbstractSampler):
+    """Predictor-corrector (Song et al. 2021): per step `n_corrector` Langevin corrector steps at
+    signal-to-noise ratio `snr`, then an Euler-Maruyama predictor; `steps * (n_corrector + 1)`
+    evaluations."""
+
+    name: ClassVar[str] = "pc"
+    steps: int = eqx.field(static=True, default=500)
+    snr: float = eqx.field(static=True, default=0.16)
+    n_corrector: int = eqx.field(static=True, default=1)
+
+    def options(self):
+        return {"steps": self.steps, "snr": self.snr, "n_corrector": self.n_corrector}
+
+    @property
+    def n_score_evals(self):
+        return self.steps * (self.n_corrector + 1)
+
+
+class ProbabilityFlowODE(AbstractSampler):
+    """The probability-flow ODE with an adaptive diffrax Runge-Kutta solver (`solver`: a name of
+    `ODE_SAMPLER_SOLVERS` or an instance of one of those classes) at tolerances `rtol`, `atol`
+    (PID controller), at most `max_steps` steps; `steps` is only the grid of a saved trajectory."""
+
+    name: ClassVar[str] = "ode"
+    solver: str = eqx.field(static=True, default="tsit5")
+    rtol: float = eqx.field(static=True, default=1e-5)
+    atol: float = eqx.field(static=True, default=1e-5)
+    max_steps: int = eqx.field(static=True, default=100_000)
+    steps: int = eqx.field(static=True, default=500)
+
+    def __check_init__(self):
+        solver = self.solver
+        if not isinstance(solver, str):
+            names = [k for k, cls in ODE_SAMPLER_SOLVERS.items() if type(solver) is cls]
+            if not names:
+                raise ValueError(f"ProbabilityFlowODE: solver {solver!r} must be one of {sorted(ODE_SAMPLER_SOLVERS)} "
+                                 f"or an instance of their diffrax classes")
+
+    def options(self):
+        solver = self.solver if isinstance(self.solver, str) else next(
+            k for k, cls in ODE_SAMPLER_SOLVERS.items() if type(self.solver) is cls)
+        return {"steps": self.steps, "solver": solver, "rtol": self.rtol, "atol": self.atol,
+                "max_steps": self.max_steps}
+
+    @property
+    def n_score_evals(self):
+        return None
+
+
+class EDMHeun(AbstractSampler):
+    """EDM's deterministic Heun sampler (Karras et al. 2022, Alg. 1) over the noise-level schedule
+    with exponent `rho`: `steps` steps, 2 evaluations each (`denoise=True` in `sample` adds one;
+    EDM's "18 steps, 35 evaluations" is `EDMHeun(17)` with `denoise=True`)."""
+
+    name: ClassVar[str] = "heun"
+    steps: int = eqx.field(static=True, default=18)
+    rho: float = eqx.field(static=True, default=7.0)
+
+    def options(self):
+        return {"steps": self.steps, "rho": self.rho}
+
+    @property
+    def n_score_evals(self):
+        return 2 * self.steps
 
 
 def _positive_int(name: str, what: str, value: Any) -> int:
@@ -331,7 +430,7 @@ def sample(
     key: PRNGKeyArray,
     shape: tuple[int, ...] | PyTree,
     n_samples: int = 1,
-    sampler: str = "em",
+    sampler: str | AbstractSampler = "em",
     steps: int = 500,
     snr: float = 0.16,
     rtol: float = 1e-5,
@@ -357,7 +456,10 @@ def sample(
     - `key`: PRNG key (prior draw and noise).
     - `shape`: shape of one state (a tuple), or a PyTree of arrays/ShapeDtypeStructs for PyTree states.
     - `n_samples`: number of samples (> 0).
-    - `sampler`: `"em"`, `"pc"`, `"ode"` or `"heun"`.
+    - `sampler`: a sampler object (`EulerMaruyama(steps)`, `PredictorCorrector(steps, snr,
+      n_corrector)`, `ProbabilityFlowODE(solver, rtol, atol, max_steps)`, `EDMHeun(steps, rho)`),
+      whose fields replace the keyword arguments below, or one of the names `"em"`, `"pc"`,
+      `"ode"`, `"heun"` with those keyword arguments.
     - `steps`: steps of the fixed-step samplers (> 0); for `"ode"` only the trajectory grid.
     - `snr`: signal-to-noise ratio of the `"pc"` corrector (> 0); `n_corrector` its steps per step.
     - `rtol`, `atol`, `solver` (`ODE_SAMPLER_SOLVERS`), `max_steps`: the `"ode"` solve.
@@ -372,6 +474,13 @@ def sample(
     **Returns:** `(x, info)`: samples with a leading axis `n_samples`; a `SampleInfo`.
     """
     name = "sample"
+    if isinstance(sampler, AbstractSampler):
+        options = sampler.options()
+        sampler = sampler.name
+        steps = options.get("steps", steps)
+        snr, n_corrector = options.get("snr", snr), options.get("n_corrector", n_corrector)
+        solver, rtol, atol = options.get("solver", solver), options.get("rtol", rtol), options.get("atol", atol)
+        max_steps, rho = options.get("max_steps", max_steps), options.get("rho", rho)
     process = get_process(score, process, name)
     steps, n_samples, snr, rtol, atol = _check_sampler_args(
         name, sampler, steps, n_samples, snr, n_corrector, solver, rtol, atol)

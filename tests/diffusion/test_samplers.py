@@ -171,3 +171,33 @@ def test_network_output_shape_and_missing_process_raise():
         dd.sample(model, jax.random.PRNGKey(0), (2,))
     with pytest.raises(ValueError, match="process"):
         dd.sample(lambda x, t: -x, jax.random.PRNGKey(0), (2,))
+
+
+@pytest.mark.parametrize("which", ["fixed_step", pytest.param("ode", marks=pytest.mark.slow)])
+def test_sampler_objects_are_the_named_samplers_and_know_their_cost(which):
+    import diffrax as dfx
+
+    process = dd.EDM(sigma_min=0.002, sigma_max=80.0, sigma_data=1.0)
+    score = dd.GaussianScore(process, std=1.0)
+    key = jax.random.PRNGKey(0)
+    cases = [
+        (dd.EulerMaruyama(8), {"sampler": "em", "steps": 8}),
+        (dd.PredictorCorrector(8, snr=0.1, n_corrector=2), {"sampler": "pc", "steps": 8, "snr": 0.1, "n_corrector": 2}),
+        (dd.EDMHeun(5, rho=5.0), {"sampler": "heun", "steps": 5, "rho": 5.0}),
+        (dd.ProbabilityFlowODE(dfx.Dopri5(), rtol=1e-4, atol=1e-4),
+         {"sampler": "ode", "solver": "dopri5", "rtol": 1e-4, "atol": 1e-4}),
+    ]
+    cases = cases[3:] if which == "ode" else cases[:3]
+    for obj, kwargs in cases:
+        x, info = dd.sample(score, key, (2,), 3, sampler=obj)
+        x_ref, info_ref = dd.sample(score, key, (2,), 3, **kwargs)
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(x_ref))
+        assert info.sampler == obj.name and info.n_score_evals == info_ref.n_score_evals
+        if obj.n_score_evals is not None:  # fixed-step samplers know their count beforehand
+            assert info.n_score_evals == obj.n_score_evals
+    if which == "ode":
+        with pytest.raises(ValueError, match="ProbabilityFlowODE: solver"):
+            dd.ProbabilityFlowODE(dfx.Euler())
+        return
+    x, info = jax.jit(lambda k: dd.sample(score, k, (2,), 3, sampler=dd.EDMHeun(5)))(key)
+    assert x.shape == (3, 2) and float(info.n_score_evals) == 10 and info.sampler == "heun"
