@@ -24,10 +24,10 @@ k_hmc, k_net, k_fit, k_sample = jax.random.split(jax.random.PRNGKey(0), 4)
 
 # 1. HMC: 8 chains, 100 thermalisation trajectories (step size adapts), 300 samples each
 x0 = 0.5 * jax.random.normal(k_hmc, (8, L, L))
-phis, infos, step = lat.sample_chains(lat.HMC(action, 0.1, 10), k_hmc, x0, 300, n_therm=100,
-                                      adapt_step_size=True)
-hmc = np.swapaxes(np.asarray(phis), 0, 1)  # (sample, chain, L, L)
-print(f"HMC acceptance {lat.check_acceptance(infos, step):.3f}")
+kernel, x = dphys.mcmc.adapt_step_size(dphys.mcmc.HMC(action, 0.1, 10), k_hmc, x0, 100, return_positions=True)
+out = dphys.mcmc.ensemble(kernel, jax.random.fold_in(k_hmc, 1), x, 300)
+hmc = np.asarray(out.samples)  # (sample, chain, L, L)
+print(f"HMC acceptance {dphys.mcmc.check_acceptance(out.info, kernel.step_size, chain_axis=1):.3f}")
 
 # 2. score model: U-Net odd under phi -> -phi, on Song's VE SDE, trained by denoising score matching;
 #    every batch is augmented by random translations and signs (symmetries of S)
