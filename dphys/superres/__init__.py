@@ -11,6 +11,9 @@ loss = sr.conditional_dsm_loss(score, scenes.condition, scenes.target, key, p_un
 members = sr.sample_ensemble(score, key, scenes.condition[:8], n_members=30, guidance=0.0)
 baseline = sr.RegressionNet(6, 4, factor=2, channels=(16, 32), key=key)   # sr.regression_loss
 sr.mae_rmse(...); sr.categorical_scores(...); sr.power_spectrum(...); sr.crps_ensemble(...); sr.spread_skill(...)
+sr.rmse_ratio(mean, det, truth, mask)          # paired scene bootstrap: value, error, 68 % interval
+sr.ensemble_mean_decomposition(members, truth, mask, reference=det)   # MSE_m = MSE_inf + spread^2/m
+sr.reliability_diagram(members, truth, mask)   # RMSE of the mean per spread bin, bootstrap errors
 ```
 """
 
@@ -47,3 +50,10 @@ from dphys.superres.model import predict as predict
 from dphys.superres.model import regression_loss as regression_loss
 from dphys.superres.model import sample_ensemble as sample_ensemble
 from dphys.superres.model import upsample_condition as upsample_condition
+from dphys.superres.uncertainty import BootstrapEstimate as BootstrapEstimate
+from dphys.superres.uncertainty import csi_ratio as csi_ratio
+from dphys.superres.uncertainty import ensemble_mean_decomposition as ensemble_mean_decomposition
+from dphys.superres.uncertainty import reliability_diagram as reliability_diagram
+from dphys.superres.uncertainty import rmse_ratio as rmse_ratio
+from dphys.superres.uncertainty import scene_bootstrap as scene_bootstrap
+from dphys.superres.uncertainty import squared_error_totals as squared_error_totals

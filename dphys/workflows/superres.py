@@ -124,9 +124,9 @@ import dphys.diffusion as dd
 import dphys.superres as sr
 from dphys.lattice.phi4 import Phi4Action, phi4_observables
 from dphys.mcmc import HMC, adapt_step_size, check_acceptance, ensemble
-from dphys.superres.data import UNITS
 from dphys.report import Report
 from dphys.stats import jackknife
+from dphys.superres.data import UNITS
 from dphys.train import fit, warmup_cosine_adam
 from dphys.workflows import Param, Workflow, nonnegative, positive, register
 
@@ -505,7 +505,7 @@ def _spread_figure(report, rel):
             lim = [0, float(np.nanmax([np.nanmax(r["spread"]), np.nanmax(r["rmse_high"])])) * 1.05]
             ax.plot(lim, [math.sqrt((r["m"] + 1) / r["m"]) * v for v in lim], "k--", lw=0.8, label="consistent")
             ax.set(xlabel=f"ensemble spread [{UNITS[var]}]", ylabel=f"RMSE of the ensemble mean [{UNITS[var]}]",
-                   title=f"{var}: reliability (cloudy pixels, {len(r['rmse'])} spread bins)")
+                   title=f"{var}: reliability, {len(r['rmse'])} spread bins")
         axes[0].legend(fontsize=8)
 
 

@@ -36,6 +36,17 @@ def test_metrics_reported(report):
     for method in ("bicubic", "det", "mean", "member"):
         assert 0 <= m[f"phase_accuracy_{method}"]["value"] <= 1
     assert m["score_evals_per_member"]["value"] == 5
+    for var in CONTINUOUS:
+        # physics that holds even for this tiny configuration: the members carry small-scale power that the
+        # regression (a conditional mean) smooths away
+        assert m[f"spec_hi_{var}_member"]["value"] < 0.5 * m[f"spec_hi_{var}_det"]["value"], var
+        # every ratio carries its scene-bootstrap error and 68 % interval
+        for name in (f"rmse_ratio_{var}", f"bicubic_ratio_{var}", f"det_bicubic_ratio_{var}"):
+            r = m[name]
+            assert r["error"] > 0 and m[f"{name}_p16"]["value"] <= r["value"] <= m[f"{name}_p84"]["value"], name
+        mse = m[f"mse_{var}_mean"]["value"]
+        assert mse == pytest.approx(m[f"rmse_{var}_mean"]["value"] ** 2)
+        assert m[f"spread2_over_m_{var}"]["value"] > 0 and m[f"reliability_{var}_bin0_rmse"]["error"] > 0
 
 
 def test_figures_and_checkpoints_written(report):
@@ -65,3 +76,51 @@ def test_bad_configuration_is_rejected_before_running():
         WORKFLOW.config(quick=True, members=1)
     with pytest.raises(ValueError, match="p-uncond"):
         WORKFLOW.config(quick=True, guidance=1.0, p_uncond=0.0)
+
+
+# The README's and the workflow docstring's quick-mode figures (seed 0): value, scene-bootstrap standard error.
+# Order cth, log_cot, cer. A figure holds when the run reproduces it within 2 of its standard errors.
+QUICK_FIGURES = {
+    "rmse_ratio": ((1.0149, 0.0066), (1.0263, 0.0062), (0.9970, 0.0076)),
+    "rmse_ratio_inf": ((0.9985, 0.0067), (1.0104, 0.0059), (0.9808, 0.0075)),
+    "det_bicubic_ratio": ((0.9757, 0.0099), (0.9819, 0.0093), (0.9857, 0.0072)),
+    "bicubic_ratio": ((0.9902, 0.0082), (1.0077, 0.0122), (0.9828, 0.0101)),
+}
+QUICK_CSI = {"liquid": (0.9997, 0.0191), "ice": (0.9961, 0.0120), "cloud": (0.9986, 0.0070)}
+
+
+@pytest.mark.slow
+def test_quick_mode_reproduces_the_readme_figures(tmp_path):
+    """The quick workflow (seed 0, about 2.5 min idle) against the README: every ratio within 2 bootstrap SE of
+    the quoted value; the decomposition MSE_30 = MSE_inf + spread^2/30 holds on the two 15-member halves (3 SE);
+    the 30-member mean's excess over the regression is the Monte Carlo term (infinite ensemble within 3 SE of
+    the regression on every variable); reliability: the lowest-spread bin under-dispersive by > 3 SE, ensembles
+    calibrated on average (spread/error 0.95-1.05); members' high-k spectral error < 5 % of the regression's;
+    phi^4: the paired C(0) difference within 2 SE of the quoted -0.022 +- 0.007 (and within 3.5 SE of 0),
+    nearest and bicubic upsampling > 20 SE off."""
+    WORKFLOW(str(tmp_path), quick=True, seed=0)
+    m = json.loads((tmp_path / "report.json").read_text())["metrics"]
+    for name, per_var in QUICK_FIGURES.items():
+        for var, (value, error) in zip(CONTINUOUS, per_var):
+            got = m[f"{name}_{var}"]
+            assert got["error"] == pytest.approx(error, rel=0.3), (name, var, got)
+            assert abs(got["value"] - value) <= 2 * error, (name, var, got["value"], value)
+    for cls, (value, error) in QUICK_CSI.items():
+        assert abs(m[f"csi_ratio_{cls}"]["value"] - value) <= 2 * error, (cls, m[f"csi_ratio_{cls}"])
+    for var in CONTINUOUS:
+        half = m[f"mse_{var}_half_excess"]
+        assert abs(half["value"]) <= 3 * half["error"], (var, half)
+        inf = m[f"rmse_ratio_inf_{var}"]
+        assert abs(inf["value"] - 1) <= 3 * inf["error"], (var, inf)
+        share = m[f"spread2_over_m_{var}"]["value"] / m[f"mse_{var}_mean"]["value"]
+        assert 0.025 < share < 0.04, (var, share)  # ~1/(m+1) for a consistent 30-member ensemble
+        low = m[f"reliability_{var}_bin0_rmse"]
+        assert low["value"] - low["reference"] > 3 * low["error"], (var, low)
+        assert 0.95 <= m[f"spread_error_ratio_{var}"]["value"] <= 1.05, var
+        assert m[f"spec_hi_{var}_member"]["value"] < 0.05 * m[f"spec_hi_{var}_det"]["value"], var
+    c0 = m["lattice_C0_paired_diff_diffusion"]
+    assert abs(c0["value"] - (-0.022)) <= 2 * 0.007 and abs(c0["value"]) <= 3.5 * c0["error"], c0
+    for name in ("nearest", "bicubic"):
+        c0 = m[f"lattice_C0_paired_diff_{name}"]
+        assert abs(c0["value"]) > 20 * c0["error"], (name, c0)
+    assert (tmp_path / "spread_skill.png").stat().st_size > 1000
