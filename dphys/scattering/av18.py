@@ -144,7 +144,11 @@ class AV18(AbstractPotential):
     (pp, np, nn), columns $(I, P, R)$; `t11`, `t10` tensor $(I, Q, R)$; `ls11`, `l211`, `ls211`, `c10`,
     `ls10`, `l210`, `ls210` $(I, P, R)$; `c01` central $S=0, T=1$ rows (pp, np, nn), columns $(I, P)$;
     `l201`, `c00`, `l200` $(I, P)$. `f2` ($f^2$), `cutoff` $c$ [fm^-2], `r_ws` $r_0$ [fm], `a_ws` $a$ [fm],
-    `m_pi0`, `m_pic` [MeV], `b` [fm^-1] the proton form-factor scale, `coulomb_scale`.
+    `m_pi0`, `m_pic` [MeV], `b` [fm^-1] the proton form-factor scale, `coulomb_scale`. Through the
+    operator basis (one charge-asymmetry operator) the pp $S = 1$ central term is
+    $(v^{pp}_{11} + v^{nn}_{11})/2 + (v^{pp}_{01} - v^{nn}_{01})/2$, equal to the `c11` pp row for WSS95's values
+    (whose pp-nn differences agree): gradients with respect to `c11` flow to its pp and nn rows equally.
+    `em_waves` acts on the pp EM terms.
     """
 
     c11: Float[Array, "3 3"]
