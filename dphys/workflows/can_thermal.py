@@ -15,8 +15,10 @@ r"""`can-thermal`: a temperature-conditioned continuous-mixture autoregressive n
    layer (about 10k parameters) over-fitted the ensemble (train NLL below the exact entropy,
    held-out KL 0.5-0.7 nats per path, action error 0.20-0.34); this one (about 4.1k) with 4x
    more HMC data (cheap at $N = 32$: integrated autocorrelation times of $S$ of 1-2 kept
-   samples) reaches held-out KL 0.02-0.05 nats and action errors 0.05-0.08 (full) and
-   0.08-0.09 (`--quick`) at all three temperatures, the unseen one included.
+   samples) reaches held-out KL 0.02-0.05 nats and action errors 0.05-0.08 (full, measured with
+   the former chain-major order of the training set) and 0.07-0.08 (`--quick`, seed 0, training
+   set in the time-major order of `dphys.mcmc.ensemble`) at all three temperatures, the unseen one
+   included. The Metropolis chain's errors use blocks of at least 4 tau_int (reported).
 3. At every temperature, on the held-out chains (the last 1/4): the effective action
    $S_\theta = -\log p_\theta - \log Z_\text{est}$ (constant fitted on half of them) against $S$,
    `rel_rms_T*` $= \mathrm{RMS}(S_\theta - S)/\mathrm{std}(S)$; $\langle x^2\rangle$, the kink
