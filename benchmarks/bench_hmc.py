@@ -1,4 +1,5 @@
-"""HMC (dphys.lattice.hmc) against blackjax's HMC and a vectorised NumPy HMC.
+"""HMC (dphys.mcmc.HMC run by dphys.mcmc.ensemble, time-major) against blackjax's HMC and a
+vectorised NumPy HMC.
 
 Problem: 2D phi^4 in the hopping form, S = sum_x [-2 kappa sum_mu phi_x phi_{x+mu}
 + (1 - 2 lambda) phi_x^2 + lambda phi_x^4], kappa = 0.21, lambda = 0.022, on a 32x32 periodic
@@ -15,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks.harness import Case
-from dphys.lattice import HMC, Phi4Action, sample_chains
+from dphys.lattice import Phi4Action
+from dphys.mcmc import HMC, ensemble
 
 KAPPA, LAM, L, CHAINS, N_LEAPFROG, STEP = 0.21, 0.022, 32, 64, 10, 0.1
 action = Phi4Action(kappa=KAPPA, lam=LAM)
@@ -74,7 +76,7 @@ def cases(quick: bool) -> list[Case]:
     key = jax.random.PRNGKey(0)
     phi0 = 0.5 * jax.random.normal(key, (CHAINS, L, L))
     kernel = HMC(action, STEP, N_LEAPFROG)
-    dphys_run = lambda: sample_chains(kernel, key, phi0, n_trajectories)[0]
+    dphys_run = lambda: ensemble(kernel, key, phi0, n_trajectories).samples
     phi0_np = np.asarray(phi0)
     return blackjax_cases(phi0, jax.random.split(key, CHAINS), n_trajectories, dphys_run, repeats) + [
         Case(f"hmc phi4 {L}x{L}x{CHAINS} vs numpy", dphys_run, "NumPy batched HMC",
