@@ -183,3 +183,41 @@ def test_bad_input():
         D.conditional_matrix(np.ones((2, 2)), "z")
     with pytest.raises(ValueError, match=">= 0"):
         D.conditional_matrix(-np.ones((2, 2)), "x")
+
+
+@needs_data
+@pytest.mark.slow
+def test_av18_fit_variants():
+    # the numbers of the femto-source docstring and the issue-20 report (Gaussian source, 0-350 MeV/c,
+    # AV18 1S0, 3P0-2, 1D2 + Coulomb; the kernel compiles for 40-90 s): deterministic fits, tolerances
+    # of the optimiser only
+    from dphys.femto.correlation import PP_WAVES
+    from dphys.femto.fit import fit_least_squares
+    from dphys.scattering import AV18
+
+    pp = alice.load_pp13(FOLDER)
+    data = pp.data(350.0)
+    pots = {w: AV18(w) for w in PP_WAVES}
+    dec = D.build_pp13(pp, pots)
+
+    def gauss(d, **extra):
+        return fit_least_squares(lambda p: D.predict(d, GaussianSource(p["radius"]), p["norm"], p.get("slope", 0.0)),
+                                 {"radius": 1.2, "norm": 1.0, **extra}, data)
+
+    base = gauss(dec)
+    assert abs(base.params["radius"] - 1.1656) < 1e-3 and abs(base.chi2 - 131.3) < 0.5
+    linear = gauss(dec, slope=0.0)
+    assert abs(linear.params["radius"] - 1.1728) < 1e-3 and abs(linear.chi2 - 127.6) < 0.5 and linear.ndf == 85
+    swapped = gauss(D.build_pp13(pp, pots, resolution_true_axis="y"))  # same kernel: compiled once
+    assert abs(swapped.chi2 - 129.4) < 0.5
+    no_res = gauss(D.build_pp13(pp, pots, identity_resolution=True))
+    assert abs(no_res.chi2 - 176.9) < 0.5
+
+    def lam_free(p):
+        c = dec.components(GaussianSource(p["radius"]), p["radius"])
+        total = p["lg"] * c["pp"] + dec.lam[1] * c["pL"] + (1 - p["lg"] - dec.lam[1])
+        return p["norm"] * D.smear(total, dec.resolution)
+
+    free = fit_least_squares(lam_free, {"radius": 1.2, "norm": 1.0, "lg": 0.748}, data)
+    assert abs(free.params["lg"] - 0.651) < 0.003 and abs(free.errors["lg"] - 0.021) < 0.002
+    assert abs(free.params["radius"] - 1.086) < 0.003 and abs(free.chi2 - 115.2) < 0.5
