@@ -4,7 +4,7 @@ Python API only (the full study with Metropolis correction, Langevin view and th
 `dphys run phi4-diffusion`). About 1 minute on a 2-core CPU:  python examples/phi4_diffusion.py
 
 After this short training (1500 steps) the generated <|M|>, chi_2 and U_L still sit a few standard
-errors from HMC (measured: 3-4 sigma with 256 samples; the action density agrees): the model's own
+errors from HMC (measured: 3.2-4.2 sigma with 256 samples; the action density within 1.1): the model's own
 bias, which longer training reduces and the workflow's independence-Metropolis step removes.
 """
 
