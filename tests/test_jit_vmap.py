@@ -10,7 +10,14 @@ import pytest
 import dphys
 import dphys.diffusion as dd
 from dphys import mcmc
-from dphys.lattice import AnharmonicAction, U1Action, cl_chain, cl_chains, hmc_refine, langevin_chain
+from dphys.lattice import (
+    AnharmonicAction,
+    U1Action,
+    cl_chain,
+    cl_chains,
+    hmc_refine,
+    langevin_chain,
+)
 from dphys.scattering import SquareWell, phase_shift
 
 EDM = dd.EDM(sigma_min=0.002, sigma_max=80.0, sigma_data=1.0)
