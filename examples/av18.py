@@ -18,7 +18,13 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)  # the scattering solvers need float64
 
 from dphys.constants import M_PROTON  # noqa: E402
-from dphys.scattering import AV18, phase_shift, pp_coupled_phase_shifts, pp_momentum, pp_phase_shift  # noqa: E402
+from dphys.scattering import (  # noqa: E402
+      AV18,
+      phase_shift,
+      pp_coupled_phase_shifts,
+      pp_momentum,
+      pp_phase_shift,
+)
 
 mass = M_PROTON / 2  # the REDUCED mass [MeV]
 t_lab = np.array([5.0, 25.0, 100.0])  # laboratory energy [MeV]; k = sqrt(m_p T_lab / 2)

@@ -19,6 +19,11 @@ True)`), acts on one momentum (vmap for many) and is differentiable in the poten
   Chebyshev-panel integral equation), `Yamaguchi` (closed form), `GaussianKernel`.
 """
 
+from dphys.scattering.av18 import AV18 as AV18
+from dphys.scattering.av18 import alpha_prime_ratio as alpha_prime_ratio
+from dphys.scattering.av18 import pp_coupled_phase_shifts as pp_coupled_phase_shifts
+from dphys.scattering.av18 import pp_momentum as pp_momentum
+from dphys.scattering.av18 import pp_phase_shift as pp_phase_shift
 from dphys.scattering.bound import binding_energy as binding_energy
 from dphys.scattering.bound import count_bound_states as count_bound_states
 from dphys.scattering.coulomb import CoulombFunctions as CoulombFunctions
@@ -49,12 +54,6 @@ from dphys.scattering.potentials import NeuralPotential as NeuralPotential
 from dphys.scattering.potentials import ReidSoftCore1S0 as ReidSoftCore1S0
 from dphys.scattering.potentials import SquareWell as SquareWell
 from dphys.scattering.potentials import Yukawa as Yukawa
-# after potentials (av18 needs AbstractPotential from it)
-from dphys.scattering.av18 import AV18 as AV18
-from dphys.scattering.av18 import alpha_prime_ratio as alpha_prime_ratio
-from dphys.scattering.av18 import pp_coupled_phase_shifts as pp_coupled_phase_shifts
-from dphys.scattering.av18 import pp_momentum as pp_momentum
-from dphys.scattering.av18 import pp_phase_shift as pp_phase_shift
 from dphys.scattering.radial import RadialSolution as RadialSolution
 from dphys.scattering.radial import coulomb_momentum as coulomb_momentum
 from dphys.scattering.radial import phase_shift as phase_shift

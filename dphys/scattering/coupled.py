@@ -34,7 +34,12 @@ from jaxtyping import Array, ArrayLike, Float
 
 from dphys.constants import HBARC
 from dphys.scattering.coulomb import require_x64, steed, turning_point
-from dphys.scattering.radial import check_coulomb, check_positive, coulomb_momentum, positive_at_run_time
+from dphys.scattering.radial import (
+    check_coulomb,
+    check_positive,
+    coulomb_momentum,
+    positive_at_run_time,
+)
 
 __all__ = ["CoupledPhases", "coupled_phase_shifts"]
 

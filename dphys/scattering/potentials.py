@@ -246,6 +246,11 @@ class NeuralPotential(AbstractPotential):
         return self.scale * net * shape
 
 
-# Argonne v18 lives in its own module (it needs AbstractPotential from this one) and is listed here with
-# the other potentials
-from dphys.scattering.av18 import AV18 as AV18  # noqa: E402
+def __getattr__(name: str):
+    """`AV18` (Argonne v18) lives in `dphys.scattering.av18`, which needs `AbstractPotential` from this
+    module; it is listed here with the other potentials and imported on first access (PEP 562)."""
+    if name == "AV18":
+        from dphys.scattering.av18 import AV18
+
+        return AV18
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -54,7 +54,11 @@ def test_bad_arguments():
 
 
 def test_bad_solver_arguments():
-    from dphys.scattering import coupled_phase_shifts, pp_coupled_phase_shifts, pp_phase_shift
+    from dphys.scattering import (
+        coupled_phase_shifts,
+        pp_coupled_phase_shifts,
+        pp_phase_shift,
+    )
 
     v = AV18("3P2")
     with pytest.raises(ValueError, match="convention must be 'em' or 'coulomb', got 'nuclear'"):
