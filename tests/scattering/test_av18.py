@@ -433,3 +433,16 @@ def test_phase_shifts_against_granada(wave):
         rows.append(f"{wave} {t:6.0f} MeV  AV18 {d:10.4f}  Granada {g:10.4f} +- {e:.4f}  pull {pulls[-1]:+.2f}")
     print("\n" + "\n".join(rows))
     assert np.all(np.abs(pulls) <= 3.0), "\n".join(rows)
+
+
+@pytest.mark.slow
+def test_uncoupled_3p2_approximation():
+    """The uncoupled 3P2 (the diagonal element alone, as in CATS and the femtoscopy kernels) lies 17 % below
+    the coupled 3P2-3F2 bar phase (README): 2.109 vs 2.544 deg at 25 MeV, both relative to point Coulomb."""
+    from dphys.scattering import phase_shift, pp_coupled_phase_shifts
+
+    k = float(pp_momentum(25.0))
+    v = AV18("3P2")
+    uncoupled = float(phase_shift(v, k, mass=M_PROTON / 2, l=1, coulomb=1.0))
+    coupled = float(pp_coupled_phase_shifts(v, k, convention="coulomb").delta_minus)
+    assert 0.82 < uncoupled / coupled < 0.84, (uncoupled, coupled)
