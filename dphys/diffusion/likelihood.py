@@ -42,6 +42,7 @@ from tqdm.auto import tqdm
 from dphys.diffusion.processes import AbstractProcess
 from dphys.diffusion.samplers import (
     ODE_SAMPLER_SOLVERS,
+    EDMHeun,
     SampleInfo,
     _check_sampler_args,
     _concrete_float,
@@ -228,6 +229,7 @@ def sample_with_log_density(
     prior_log_prob: Callable | None = None,
     progress: bool | str = False,
     fold: str = "reject",
+    sampler: EDMHeun | None = None,
     process: AbstractProcess | None = None,
 ) -> tuple[PyTree[Array], Float[Array, " n"], SampleInfo]:
     r"""Samples of EDM's Heun sampler (`sample(..., sampler="heun")`, the same states) together with
@@ -244,7 +246,8 @@ def sample_with_log_density(
     divided by the same Jacobian determinant. `progress`: a progress bar over the batches (a
     string is its label); the batches then run as separate calls, with the same results.
     `fold` (`FOLD_MODES`): what to do with a sample whose map passed through a step with
-    $\det J \le 0$ (below).
+    $\det J \le 0$ (below). `sampler`: an `EDMHeun` object, whose `steps` and `rho` replace the
+    arguments of those names.
 
     **Folds.** A step with $\det J < 0$ at the sample's point reverses orientation there: the
     step folds, is not injective, and the density of its output is a sum over several preimages,
@@ -264,6 +267,10 @@ def sample_with_log_density(
     samples with a non-positive step determinant.
     """
     name = "sample_with_log_density"
+    if sampler is not None:
+        if not isinstance(sampler, EDMHeun):
+            raise ValueError(f"{name}: sampler must be an EDMHeun (the map whose density is known), got {sampler!r}")
+        steps, rho = sampler.steps, sampler.rho
     if fold not in FOLD_MODES:
         raise ValueError(f"{name}: fold={fold!r}, expected one of {sorted(FOLD_MODES)}")
     process = get_process(score, process, name)

@@ -120,3 +120,8 @@ def test_folding_heun_steps_are_detected_and_rejected():
     np.testing.assert_allclose(np.asarray(log_q_blind), expected, atol=1e-4)
     with pytest.raises(ValueError, match="fold='drop'"):
         dd.sample_with_log_density(score, key, (1,), 4, steps=6, fold="drop")
+    with pytest.raises(ValueError, match="must be an EDMHeun"):
+        dd.sample_with_log_density(score, key, (1,), 4, sampler=dd.EulerMaruyama(6))
+    with jax.enable_x64(True):  # the sampler object stands for steps (and rho)
+        _, log_q_obj, _ = dd.sample_with_log_density(score, key, (1,), 400, x_init=z, sampler=dd.EDMHeun(6))
+    np.testing.assert_array_equal(np.asarray(log_q_obj), np.asarray(log_q))
