@@ -18,7 +18,7 @@ from dphys.report import Report
 
 __all__ = ["Param", "Workflow", "WORKFLOWS", "register", "positive", "nonnegative", "get_workflow"]
 
-_MODULES = ("langevin_0d", "lattice_mc", "complex_langevin", "scattering", "cumulants", "femto_source", "femto_inverse", "halqcd", "phi4_diffusion", "cl_diffusion", "local_sgd", "can_thermal", "superres", "u1_diffusion")
+_MODULES = ("langevin_0d", "lattice_mc", "complex_langevin", "scattering", "cumulants", "femto_source", "femto_inverse", "halqcd", "halqcd_lattice", "phi4_diffusion", "cl_diffusion", "local_sgd", "can_thermal", "superres", "u1_diffusion")
 
 
 def positive(x: float) -> str | None:
