@@ -9,9 +9,14 @@ $V_{dt2}$, err, $V$ (the LO potential), err, on the points $0 \le i_z \le i_y \l
 
 **Fits.** `fit_gaussians`: $V(r) = \sum_{i} c_i e^{-(r/d_i)^2}$ by weighted least squares
 ($\chi^2 = \sum_j (V_j - V(r_j))^2/\sigma_j^2$ over $r_j \le r_\max$) with variable projection: for
-given widths the amplitudes are the linear least-squares solution (QR), and the log-widths are
+given widths the amplitudes are the linear least-squares solution (normal equations), and the widths are
 found by Levenberg-Marquardt (a fixed number of damped Gauss-Newton
 iterations, Jacobian by forward-mode autodiff), all in one jitted program vmapped over data replicas.
+Two safeguards against the classic degeneracies of Gaussian sums at noisy late $t$ (two Gaussians
+merging with huge opposite amplitudes; a width running away into a constant offset): the widths are
+$d_i = d_\min + (d_\max - d_\min)\,\sigma(x_i)$ in (0.02, 2) fm, and the amplitudes carry a weak
+ridge prior $\sum_i (c_i/1000\,\text{MeV})^2$ added to $\chi^2$ (about 5 for the fitted potentials,
+against $\chi^2 \approx 10^3$; the quoted $\chi^2$ excludes it).
 `bootstrap_replicas` draws replicas $V_j + \sigma_j z_j$ (independent normal $z$; the published
 errors are per point, their correlations between points are not published, so they are neglected:
 the band is the uncertainty implied by the quoted errors, not a full jackknife). `fit_neural`
@@ -120,11 +125,40 @@ class GaussianFit(NamedTuple):
         return GaussianSum(c=self.c[b], d=self.d[b])
 
 
-def _amplitudes(logd, r, v, w):
-    A = jnp.exp(-((r[:, None] / jnp.exp(logd)) ** 2)) * w[:, None]
-    q, rr = jnp.linalg.qr(A)
-    c = jax.scipy.linalg.solve_triangular(rr, q.T @ (v * w))
-    return c, A @ c - v * w
+D_MIN, D_MAX = 0.02, 2.0  # [fm] the Gaussian widths are kept in (D_MIN, D_MAX)
+C_SCALE = 1000.0  # [MeV] scale of the weak ridge prior sum_i (c_i / C_SCALE)^2 on the amplitudes
+
+
+def _widths(x):
+    return D_MIN + (D_MAX - D_MIN) * jax.nn.sigmoid(x)
+
+
+def _solve_spd(M, b):
+    """Solve M x = b for a small symmetric positive-definite M by an unrolled Cholesky in plain jnp
+    (no LAPACK call: jaxlib's CPU LAPACK goes through a threaded OpenBLAS, which deadlocked in vmapped
+    loops on the project's 2-core machines)."""
+    n = M.shape[0]
+    L = [[None] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1):
+            s = M[i, j] - sum((L[i][k] * L[j][k] for k in range(j)), 0.0)
+            L[i][j] = jnp.sqrt(jnp.maximum(s, 1e-300)) if i == j else s / L[j][j]
+    y = []
+    for i in range(n):
+        y.append((b[i] - sum((L[i][k] * y[k] for k in range(i)), 0.0)) / L[i][i])
+    x = [None] * n
+    for i in reversed(range(n)):
+        x[i] = (y[i] - sum((L[k][i] * x[k] for k in range(i + 1, n)), 0.0)) / L[i][i]
+    return jnp.stack(x)
+
+
+def _amplitudes(x, r, v, w):
+    A = jnp.exp(-((r[:, None] / _widths(x)) ** 2)) * w[:, None]
+    G = x.size
+    A_aug = jnp.concatenate([A, jnp.eye(G) / C_SCALE])  # the ridge prior as extra residuals
+    b_aug = jnp.concatenate([v * w, jnp.zeros(G)])
+    c = _solve_spd(A_aug.T @ A_aug, A_aug.T @ b_aug)
+    return c, A_aug @ c - b_aug
 
 
 @eqx.filter_jit
@@ -139,7 +173,7 @@ def _fit_all(logd0, r, vs, w, iterations):
             x, lam, c0 = state
             J = jax.jacfwd(res)(x)
             g, H = J.T @ res(x), J.T @ J
-            dx = -jnp.linalg.solve(H + lam * jnp.diag(jnp.diag(H) + 1e-12), g)
+            dx = -_solve_spd(H + lam * jnp.diag(jnp.diag(H) + 1e-12), g)
             c1 = cost(x + dx)
             better = jnp.isfinite(c1) & (c1 < c0)
             return (jnp.where(better, x + dx, x), jnp.where(better, lam / 3, lam * 4), jnp.where(better, c1, c0))
@@ -147,7 +181,7 @@ def _fit_all(logd0, r, vs, w, iterations):
         x, _, _ = jax.lax.fori_loop(0, iterations, step, (logd0, jnp.asarray(1e-2), cost(logd0)))
         c, rr = _amplitudes(x, r, v, w)
         order = jnp.argsort(x)
-        return c[order], jnp.exp(x)[order], jnp.sum(rr**2)
+        return c[order], _widths(x)[order], jnp.sum(rr[: r.size] ** 2)
 
     return jax.vmap(one)(vs)
 
@@ -170,12 +204,13 @@ def fit_gaussians(r: Float[ArrayLike, " n"], v: Float[ArrayLike, "B n"], err: Fl
         raise ValueError(f"fit_gaussians: r (n,), v (B, n) and err (n,) must agree, got {r.shape}, {v.shape}, {err.shape}")
     if np.any(~(err > 0)):
         raise ValueError(f"fit_gaussians: errors must be > 0 [MeV], got min {err.min()}")
-    if len(widths) < 1 or any(not w > 0 for w in widths):
-        raise ValueError(f"fit_gaussians: widths must be positive [fm], got {widths}")
+    if len(widths) < 1 or any(not D_MIN < w < D_MAX for w in widths):
+        raise ValueError(f"fit_gaussians: the initial widths must lie in ({D_MIN}, {D_MAX}) fm, got {widths}")
     sel = r <= rmax
     if sel.sum() <= 2 * len(widths):
         raise ValueError(f"fit_gaussians: {sel.sum()} points within rmax = {rmax} fm for {2 * len(widths)} parameters")
-    c, d, chi2 = _fit_all(jnp.log(jnp.asarray(widths, dtype=float)), jnp.asarray(r[sel]), jnp.asarray(v[:, sel]),
+    u = (np.asarray(widths, dtype=np.float64) - D_MIN) / (D_MAX - D_MIN)
+    c, d, chi2 = _fit_all(jnp.asarray(np.log(u / (1 - u))), jnp.asarray(r[sel]), jnp.asarray(v[:, sel]),
                           jnp.asarray(1 / err[sel]), int(iterations))
     return GaussianFit(c, d, chi2, int(sel.sum() - 2 * len(widths)))
 
@@ -187,7 +222,8 @@ def fit_neural(key: PRNGKeyArray, r: Float[ArrayLike, " n"], v: Float[ArrayLike,
     $\chi^2/n = \sum_j (V_j - V_\theta(r_j))^2/(n\sigma_j^2)$ over $r_j \le r_\max$ (Adam, cosine decay,
     one vmapped program).
 
-    **Arguments:** `key`; `r` [fm]; `v` [MeV] (B, n) replicas; `err` [MeV]; `rmax` [fm]; `steps`;
+    **Arguments:** `key`; `r` [fm]; `v` [MeV] (B, n) replicas (of one or several data sets); `err`
+    [MeV] (n,) or (B, n); `rmax` [fm]; `steps`;
     `learning_rate`; `width`, `depth`, `length` [fm], `scale` [MeV] of the network.
 
     **Returns:** `dphys.TrainResult` whose `model` is the ensemble over replicas (leading axis)
@@ -196,19 +232,22 @@ def fit_neural(key: PRNGKeyArray, r: Float[ArrayLike, " n"], v: Float[ArrayLike,
     r, v, err = np.asarray(r, dtype=np.float64), np.asarray(v, dtype=np.float64), np.asarray(err, dtype=np.float64)
     if v.ndim == 1:
         v = v[None]
-    if r.ndim != 1 or v.shape[-1] != r.size or err.shape != r.shape or np.any(~(err > 0)):
-        raise ValueError(f"fit_neural: r (n,), v (B, n), err (n,) > 0 must agree, got {r.shape}, {v.shape}, {err.shape}")
+    if r.ndim != 1 or v.shape[-1] != r.size or err.shape[-1] != r.size or err.ndim > 2 or np.any(~(err > 0)):
+        raise ValueError(f"fit_neural: r (n,), v (B, n), err (n,) or (B, n) > 0 must agree, got {r.shape}, {v.shape}, "
+                         f"{err.shape}")
     sel = r <= rmax
-    rr, vv, ww = jnp.asarray(r[sel]), jnp.asarray(v[:, sel]), jnp.asarray(1 / err[sel])
+    rr, vv = jnp.asarray(r[sel]), jnp.asarray(v[:, sel])
+    ww = jnp.broadcast_to(jnp.asarray(1 / err[..., sel]), vv.shape)
     B = vv.shape[0]
     init = lambda k: NeuralPotential(k, width=width, depth=depth, length=length, scale=scale,  # noqa: E731
                                      envelope="gaussian")
     ensemble = eqx.filter_vmap(init)(jax.random.split(key, B))
 
     def loss_fn(model, batch, _):
-        per = eqx.filter_vmap(lambda m, y: jnp.mean(((m(rr) - y) * ww) ** 2))(model, batch)
+        y, w = batch
+        per = eqx.filter_vmap(lambda m, yy, ws: jnp.mean(((m(rr) - yy) * ws) ** 2))(model, y, w)
         return jnp.sum(per)
 
     opt = optax.adam(optax.cosine_decay_schedule(learning_rate, steps, alpha=1e-3))
-    return fit(loss_fn, ensemble, opt, lambda _: vv, steps=steps, key=jax.random.fold_in(key, 1),
+    return fit(loss_fn, ensemble, opt, lambda _: (vv, ww), steps=steps, key=jax.random.fold_in(key, 1),
                log_every=min(250, steps), progress=progress, desc="halqcd V(r) fit")
