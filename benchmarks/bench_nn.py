@@ -31,11 +31,14 @@ more than 1.) The time is in the convolutions and there in the Fourier transform
 convolution does an rfft2 of its input and an irfft2 of its output forward, and the same two
 transforms of the cotangent backward, about 4 x 8 batched 16x16 (or 8x8) transforms of 1-48
 channels per step, where PyTorch's direct 3x3 convolution does 9 C_in C_out multiply-adds per pixel
-and no transform. The channel products, FiLM, the embedding and Adam are a third of the step
-together at most, so no change to them can reach 1.0. Tried and rejected: the DFT as dense matrix
+and no transform. PyTorch's whole step takes 1/1.46-1/1.19 = 0.68-0.84 of ours, about what our
+transforms alone take (0.76-0.82), while the channel products (the convolutions' arithmetic proper,
+0.33), FiLM (0.08) and Adam (0.03) cannot be removed: reaching 1.0 needs cheaper transforms or fewer
+of them. Tried and rejected: the DFT as dense matrix
 products (real and imaginary parts, precomputed 16x16 matrices) instead of `jnp.fft`: slower per
-convolution forward + backward in a prototype (not kept, so not benchmarked here). The transforms cannot be shared between consecutive convolutions (SiLU acts
-pixelwise in real space), and XLA's direct NCHW convolution is slower still on this CPU (the
+convolution forward + backward in a prototype (not kept, so not benchmarked here). The transforms
+cannot be shared between consecutive convolutions (SiLU acts pixelwise in real space), and XLA's
+direct NCHW convolution is slower still on this CPU (the
 `dphys.nn.lattice` docstring: 0.072 s against the FFT's 0.041 s for a 4-layer CNN step). The case
 "vs its convolutions" states the profile as a ratio measured in the same run, without torch: the
 step / its 8 convolutions alone (0.80 in one quick run at load 6: the convolutions are the step).
@@ -173,7 +176,9 @@ def pieces_fn(part: str):
             fns.append(jax.jit(jax.grad(f, argnums=(0, 1))))
             args.append((x, w))
         elif part == "fft":
-            f = lambda x, n=n: jnp.sum(jnp.sin(jnp.fft.irfft2(1.1 * jnp.fft.rfft2(x, axes=(2, 3)), s=(n, n), axes=(2, 3))))  # noqa: E731
+            def f(x, n=n):
+                return jnp.sum(jnp.sin(jnp.fft.irfft2(1.1 * jnp.fft.rfft2(x, axes=(2, 3)), s=(n, n), axes=(2, 3))))
+
             fns.append(jax.jit(jax.grad(f)))
             args.append((x,))
         elif part == "mixing":

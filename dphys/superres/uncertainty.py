@@ -211,7 +211,9 @@ def ensemble_mean_decomposition(members: ArrayLike, truth: ArrayLike, mask: Arra
     ($\sqrt{\max(\mathrm{MSE}_\infty, 0)}$); `mse_half` (MSE of the means of the two disjoint
     halves of $h = \lfloor m/2\rfloor$ members, averaged) and `half_excess` = `mse_half` -
     (`mse_inf` + $\overline{s^2}/h$), expectation 0 for independent (exchangeable) members, not an
-    algebraic identity: it fails when the halves differ systematically; with
+    algebraic identity: it fails when the halves differ systematically; `spread_error_ratio`
+    $\sqrt{\frac{m+1}{m}\overline{s^2}/\overline{(\bar x_m - y)^2}}$ (1 for a consistent
+    ensemble, as in `dphys.superres.spread_skill`); with
     `reference` also `mse_reference`,
     `ratio_m` (RMSE of the $m$-member mean / RMSE of the reference) and `ratio_inf` (the infinite
     ensemble's RMSE / the reference's).
@@ -237,14 +239,15 @@ def ensemble_mean_decomposition(members: ArrayLike, truth: ArrayLike, mask: Arra
         mse, sp = t[..., 0] / t[..., 2], t[..., 1] / t[..., 2] / m
         inf = mse - sp
         half = t[..., 3] / t[..., 2]
-        out = [mse, sp, inf, np.sqrt(np.maximum(inf, 0.0)), half, half - (inf + sp * m / h)]
+        out = [mse, sp, inf, np.sqrt(np.maximum(inf, 0.0)), half, half - (inf + sp * m / h),
+               np.sqrt((m + 1) * sp / mse)]
         if reference is not None:
             ref = t[..., 4] / t[..., 2]
             out += [ref, np.sqrt(mse / ref), np.sqrt(np.maximum(inf, 0.0) / ref)]
         return np.stack(out, axis=-1)
 
     est = scene_bootstrap(stat, tot, n_boot, level, seed)
-    names = ["mse_mean", "spread2_over_m", "mse_inf", "rmse_inf", "mse_half", "half_excess"]
+    names = ["mse_mean", "spread2_over_m", "mse_inf", "rmse_inf", "mse_half", "half_excess", "spread_error_ratio"]
     if reference is not None:
         names += ["mse_reference", "ratio_m", "ratio_inf"]
     return {name: BootstrapEstimate(*(_as_scalar(f[..., i]) for f in est[:4]), est.samples[:, i])

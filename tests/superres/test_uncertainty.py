@@ -89,6 +89,8 @@ def test_ensemble_mean_decomposition_recovers_the_infinite_ensemble():
     assert_within_sigma(d["mse_inf"].value, bias**2 + tau**2, d["mse_inf"].error, 4, "MSE of the infinite ensemble")
     assert d["mse_mean"].value == pytest.approx(d["mse_inf"].value + d["spread2_over_m"].value, rel=1e-12)
     assert d["ratio_inf"].value == pytest.approx(math.sqrt(d["mse_inf"].value / d["mse_reference"].value))
+    ss = sr.spread_skill(np.moveaxis(members, 1, 0), truth)
+    assert d["spread_error_ratio"].value == pytest.approx(ss["ratio"], rel=1e-10) and d["spread_error_ratio"].error > 0
     spread2 = d["spread2_over_m"].value * m
     for k in (1, 20):
         fresh = (mu[:, None] + bias + sigma * rng.normal(size=(n, k, *pix))).mean(axis=1)

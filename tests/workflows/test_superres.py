@@ -85,6 +85,7 @@ QUICK_FIGURES = {
     "rmse_ratio_inf": ((0.9985, 0.0067), (1.0104, 0.0059), (0.9808, 0.0075)),
     "det_bicubic_ratio": ((0.9757, 0.0099), (0.9819, 0.0093), (0.9857, 0.0072)),
     "bicubic_ratio": ((0.9902, 0.0082), (1.0077, 0.0122), (0.9828, 0.0101)),
+    "spread_error_ratio": ((0.9964, 0.0415), (0.9761, 0.0211), (1.0010, 0.0291)),
 }
 QUICK_CSI = {"liquid": (0.9997, 0.0191), "ice": (0.9961, 0.0120), "cloud": (0.9986, 0.0070)}
 
@@ -95,7 +96,8 @@ def test_quick_mode_reproduces_the_readme_figures(tmp_path):
     the quoted value; the decomposition MSE_30 = MSE_inf + spread^2/30 holds on the two 15-member halves (3 SE);
     the 30-member mean's excess over the regression is the Monte Carlo term (infinite ensemble within 3 SE of
     the regression on every variable); reliability: the lowest-spread bin under-dispersive by > 3 SE, ensembles
-    calibrated on average (spread/error 0.95-1.05); members' high-k spectral error < 5 % of the regression's;
+    calibrated on average (spread/error within 2 SE of the quoted value and 3 SE of 1); members' high-k
+    spectral error < 5 % of the regression's;
     phi^4: the paired C(0) difference within 2 SE of the quoted -0.022 +- 0.007 (and within 3.5 SE of 0),
     nearest and bicubic upsampling > 20 SE off."""
     WORKFLOW(str(tmp_path), quick=True, seed=0)
@@ -116,7 +118,8 @@ def test_quick_mode_reproduces_the_readme_figures(tmp_path):
         assert 0.029 < share < 0.035, (var, share)  # 3.1-3.2 %: ~1/(m+1) for a consistent 30-member ensemble
         low = m[f"reliability_{var}_bin0_rmse"]
         assert low["value"] - low["reference"] > 3 * low["error"], (var, low)
-        assert 0.95 <= m[f"spread_error_ratio_{var}"]["value"] <= 1.05, var
+        sp = m[f"spread_error_ratio_{var}"]
+        assert abs(sp["value"] - 1) <= 3 * sp["error"], (var, sp)  # calibrated on average
         assert m[f"spec_hi_{var}_member"]["value"] < 0.05 * m[f"spec_hi_{var}_det"]["value"], var
     c0 = m["lattice_C0_paired_diff_diffusion"]
     assert abs(c0["value"] - (-0.022)) <= 2 * 0.007 and abs(c0["value"]) <= 3.5 * c0["error"], c0
