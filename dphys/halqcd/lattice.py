@@ -41,6 +41,7 @@ with the 7-point periodic Laplacian. `a1_project` averages a field over the orbi
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Sequence
@@ -213,10 +214,23 @@ def spin_singlet(data: ArrayLike) -> np.ndarray:
     return np.einsum("...ba,a,b->...", w, _SINGLET, _SINGLET)
 
 
+@functools.lru_cache(maxsize=8)
+def _orbit_tables(L: int):
+    idx = _orbit_index(L)
+    n = representative_sites(L).shape[0]
+    counts = np.bincount(idx.ravel(), minlength=n)
+    idx.flags.writeable = False
+    return idx, counts, jnp.asarray(idx.ravel()), jnp.asarray(counts)
+
+
 def orbit_index(L: int) -> np.ndarray:
     """For every site $(x, y, z)$ of the $L^3$ box (array axes x, y, z), the index of its cubic-group
     orbit's representative in `representative_sites(L)`: the site sorted$(|x|, |y|, |z|)$ with
-    $|c| = \\min(c, L - c)$. Shape (L, L, L), integers in [0, n)."""
+    $|c| = \\min(c, L - c)$. Shape (L, L, L), integers in [0, n) (cached, read-only)."""
+    return _orbit_tables(int(L))[0]
+
+
+def _orbit_index(L: int) -> np.ndarray:
     reps = representative_sites(L)
     h = L // 2 + 1
     lookup = np.full((h, h, h), -1, dtype=np.int64)
@@ -260,12 +274,16 @@ def a1_project(field: Float[ArrayLike, "... L L L"]) -> Float[Array, "... n"]:
     L = f.shape[-1]
     if f.ndim < 3 or f.shape[-3:] != (L, L, L):
         raise ValueError(f"a1_project: field must end in a cubic box (L, L, L), got shape {f.shape}")
-    idx = orbit_index(L).ravel()
-    n = representative_sites(L).shape[0]
-    counts = np.bincount(idx, minlength=n)
-    flat = f.reshape(f.shape[:-3] + (-1,))
-    sums = jax.vmap(lambda x: jax.ops.segment_sum(x, jnp.asarray(idx), num_segments=n))(flat.reshape(-1, L**3))
-    return (sums / jnp.asarray(counts)).reshape(f.shape[:-3] + (n,))
+    _, _, idx, counts = _orbit_tables(int(L))
+    return _orbit_mean(f, idx, counts)
+
+
+@jax.jit
+def _orbit_mean(f: Array, idx: Array, counts: Array) -> Array:
+    n = counts.size
+    flat = f.reshape((-1, idx.size))
+    sums = jax.vmap(lambda x: jax.ops.segment_sum(x, idx, num_segments=n))(flat)
+    return (sums / counts).reshape(f.shape[:-3] + (n,))
 
 
 _LINE = re.compile(r"\s+")
