@@ -239,7 +239,9 @@ class AV18(AbstractPotential):
         r"""The WSS95 channel functions [MeV] at `r` [fm]: keys `"c11pp"`, `"c11np"`, `"c11nn"`, `"t11pp"`,
         `"t11np"`, `"ls11"`, `"l211"`, `"ls211"`, `"c10"`, `"t10"`, `"ls10"`, `"l210"`, `"ls210"`,
         `"c01pp"`, `"c01np"`, `"c01nn"`, `"l201"`, `"c00"`, `"l200"` (strong part only, one-pion exchange
-        included)."""
+        included).
+
+        **Arguments:** `r` [fm]. **Returns:** a dict of arrays shaped like `r` [MeV]."""
         r = jnp.maximum(jnp.asarray(r, dtype=float), _R_SMALL)
         f = self._radial_functions(r)
         tpi2, wsp, wsx, wsx2 = f["tpi2"], f["wsp"], f["wsx"], f["wsx2"]
@@ -279,7 +281,9 @@ class AV18(AbstractPotential):
         $\tau_{z1} + \tau_{z2}$: each channel $(S, T)$ function is $v_{ST} = \sum$ of the
         operators' eigenvalues times $v_p$; inverted here with the 4x4 spin-isospin projections
         $v_1 = (9v_{11} + 3v_{10} + 3v_{01} + v_{00})/16$ etc.; charge dependence
-        $v^{cd} = [(v^{pp} + v^{nn})/2 - v^{np}]/6$ and charge asymmetry $v^{cs} = (v^{pp}_{01} - v^{nn}_{01})/4$."""
+        $v^{cd} = [(v^{pp} + v^{nn})/2 - v^{np}]/6$ and charge asymmetry $v^{cs} = (v^{pp}_{01} - v^{nn}_{01})/4$.
+
+        **Arguments:** `r` [fm]. **Returns:** $v_p(r)$ [MeV], shape `r.shape + (18,)`."""
         ch = self.channels(r)
         p11 = (ch["c11pp"] + ch["c11np"] + ch["c11nn"]) / 3
         p11cd = ((ch["c11pp"] + ch["c11nn"]) / 2 - ch["c11np"]) / 6
@@ -408,15 +412,20 @@ class AV18(AbstractPotential):
 
     def __call__(self, r: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
         r"""$V(r)$ [MeV] at `r` [fm] in this wave (for $^3P_2$, $^3S_1$ the diagonal element of the coupled
-        pair), without the point Coulomb; elementwise, finite at the origin (the EM remainder
-        $\alpha'\hbar c(F_C - 1)/r$ of the point Coulomb goes like $-\alpha'\hbar c/r$ there)."""
+        pair), without the point Coulomb; elementwise. The strong part is finite at the origin, the EM remainder
+        $\alpha'\hbar c(F_C - 1)/r$ of the point Coulomb goes like $-\alpha'\hbar c/r$ there (cancelling the
+        solvers' point Coulomb).
+
+        **Arguments:** `r` [fm]. **Returns:** $V(r)$ [MeV], shaped like `r`."""
         r = jnp.maximum(jnp.asarray(r, dtype=float), _R_SMALL)
         return self._project(self._components(r), self.l)
 
     def coupled(self, r: Float[ArrayLike, "..."]) -> Float[Array, "... 2 2"]:
         r"""The 2x2 potential matrix [MeV] at `r` [fm] of a tensor-coupled wave ($L = J - 1$ and $J + 1$,
         $S = 1$: `"3P2"` with $^3F_2$, `"3S1"` with $^3D_1$), rows/columns ($L = J - 1$, $L = J + 1$),
-        off-diagonal $6\sqrt{J(J+1)}/(2J+1)\, v_t(r)$. ValueError for an uncoupled wave."""
+        off-diagonal $6\sqrt{J(J+1)}/(2J+1)\, v_t(r)$. ValueError for an uncoupled wave.
+
+        **Arguments:** `r` [fm]. **Returns:** the symmetric matrix [MeV], shape `r.shape + (2, 2)`."""
         if not (self.s == 1 and self.l == self.j - 1):
             raise ValueError(f"AV18.coupled: {self.wave} is not a tensor-coupled wave (need S=1, L=J-1)")
         r = jnp.maximum(jnp.asarray(r, dtype=float), _R_SMALL)
