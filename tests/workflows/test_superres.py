@@ -127,3 +127,23 @@ def test_quick_mode_reproduces_the_readme_figures(tmp_path):
         c0 = m[f"lattice_C0_paired_diff_{name}"]
         assert abs(c0["value"]) > 20 * c0["error"], (name, c0)
     assert (tmp_path / "spread_skill.png").stat().st_size > 1000
+
+
+QUICK_100 = ((1.0007, 0.0042), (1.0215, 0.0045), (0.9877, 0.0044))  # RMSE(100-member mean) / RMSE(regression)
+
+
+@pytest.mark.slow
+def test_more_members_follow_the_decomposition(tmp_path):
+    """Quick mode with 100 members (about 2 min idle): the ratios quoted in the README within 2 bootstrap SE;
+    each within 3 combined SE of what the 30-member decomposition predicts, sqrt(r_inf^2 + (r_30^2 - r_inf^2)
+    30/100); and on the effective radius the 100-member mean beats the regression by more than 2 SE."""
+    WORKFLOW(str(tmp_path), quick=True, seed=0, lattice=False, members=100)
+    m = json.loads((tmp_path / "report.json").read_text())["metrics"]
+    for var, (value, error), (r30, _), (r_inf, e_inf) in zip(CONTINUOUS, QUICK_100, QUICK_FIGURES["rmse_ratio"],
+                                                             QUICK_FIGURES["rmse_ratio_inf"]):
+        got = m[f"rmse_ratio_{var}"]
+        assert abs(got["value"] - value) <= 2 * error and got["error"] == pytest.approx(error, rel=0.3), (var, got)
+        predicted = (r_inf**2 + (r30**2 - r_inf**2) * 30 / 100) ** 0.5
+        assert abs(got["value"] - predicted) <= 3 * (got["error"] ** 2 + e_inf**2) ** 0.5, (var, got, predicted)
+    cer = m["rmse_ratio_cer"]
+    assert cer["value"] + 2 * cer["error"] < 1, cer
