@@ -27,7 +27,9 @@ two charge-2 baryons added to the true, LO and neural potentials: the Coulomb-mo
 (`dphys.scattering.effective_range` with $Z_1Z_2 = 4$, fitted at $k = 0.05 \ldots 0.2$ fm^-1) for point
 charges (`aC_point_*`) and for dipole charge form factors of r.m.s. radius
 `OMEGA_CCC_CHARGE_RADIUS` = 0.41 fm (`FormFactorCoulomb`, `aC_ff_*`); `*_true` carries Lyu et al.'s
-$a_C \approx -19$ fm, $r_C \approx 0.45$ fm as its reference), `yamaguchi` (separable,
+$a_C \approx -19$ fm, $r_C \approx 0.45$ fm as its reference; measured, `--quick`, seed 0: true
+$a_C$ = -10.38 fm (point) and -21.26 fm (form factor), $r_C$ = 0.463 and 0.442 fm; neural
+-10.47(66) and -21.26(1.04) fm; LO -11.6 and -23.5 fm), `yamaguchi` (separable,
 $a = -5$ fm, $\beta = 1.2$ fm^-1, nucleon mass), `nonlocal` (Gaussian-kernel non-local potential,
 nucleon mass). Phase-shift errors are relative, $\max_k |\delta - \delta_\text{true}|/|\delta_\text{true}|$
 (differences modulo $\pi$).
