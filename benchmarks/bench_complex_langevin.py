@@ -45,7 +45,7 @@ def cases(quick: bool) -> list[Case]:
     keys = jax.random.split(jax.random.PRNGKey(0), CHAINS)
 
     def run(solver="euler", noise="gaussian"):
-        return lambda: cl_chains(action, z0, keys, dt=DT, n_samples=n_steps // THIN, thin=THIN, solver=solver,
+        return lambda: cl_chains(action, keys, z0, dt=DT, n_samples=n_steps // THIN, thin=THIN, solver=solver,
                                  noise=noise)[0]
 
     repeats = 3 if quick else 7

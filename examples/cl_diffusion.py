@@ -21,7 +21,7 @@ action = lat.GaussianAction(sigma=1 + 1j)
 chains = 256
 keys = jax.random.split(jax.random.PRNGKey(0), chains)
 # 200 measurements per chain, one every 0.2 Langevin time, ShARK steps of 0.01
-z, w = lat.cl_chains(action, jnp.zeros(chains, jnp.complex64), keys, dt=0.01, n_samples=200, thin=20,
+z, w = lat.cl_chains(action, keys, jnp.zeros(chains, jnp.complex64), dt=0.01, n_samples=200, thin=20,
                      n_therm=500, solver="shark")
 xy = jnp.stack([z.real, z.imag], axis=-1).reshape(-1, 2)  # training states (x, y)
 

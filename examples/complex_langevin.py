@@ -15,7 +15,7 @@ z0 = jnp.zeros((chains,), jnp.complex64)
 
 for adaptive in (False, True):
     # 20 000 steps per chain after 5 000 thermalisation steps, a measurement every 50 steps
-    z, weights = lat.cl_chains(action, z0, keys, dt=dt, n_samples=400, thin=50, n_therm=5000,
+    z, weights = lat.cl_chains(action, keys, z0, dt=dt, n_samples=400, thin=50, n_therm=5000,
                                adaptive=adaptive, k_ref=1.5 if adaptive else None)
     obs = lat.cl_observables(z, weights)  # Langevin-time weighted averages with jackknife errors
     exact = action.moments(4)

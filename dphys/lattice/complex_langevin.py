@@ -390,8 +390,8 @@ def _sample_checked(name: str, chains: bool, action, z0, key, *, k_ref, bound, *
 
 def cl_chain(
     action: Action,
-    z0: ArrayLike,
     key: PRNGKeyArray,
+    z0: ArrayLike,
     *,
     dt: float,
     n_samples: int,
@@ -431,8 +431,8 @@ def cl_chain(
 
 def cl_chains(
     action: Action,
-    z0: ArrayLike,
     keys: PRNGKeyArray,
+    z0: ArrayLike,
     *,
     dt: float,
     n_samples: int,
@@ -458,15 +458,15 @@ def cl_chains(
 
 
 def cl_thermalise(
-    action: Action, z0: ArrayLike, key: PRNGKeyArray, *, dt: float, n_steps: int
+    action: Action, key: PRNGKeyArray, z0: ArrayLike, *, dt: float, n_steps: int
 ) -> tuple[Complex[Array, "*sites"], Float[Array, ""]]:
     r"""Thermalise one chain with the adaptive Euler step and measure $K_\text{ref}$.
 
     Step n uses $\epsilon_n = \bar\epsilon\min(1, \bar K_n/\max_i|K_i(z_n)|)$ with $\bar K_n$ the
     running mean of $\max_i |K_i|$ over steps 0..n, so a poor start cannot run away. Traceable:
-    vmap it over `(z0, key)` for chains.
+    vmap it over `(key, z0)` for chains.
 
-    **Arguments:** `action`, `z0`, `key` as in `cl_chain`; `dt` = $\bar\epsilon$; `n_steps` >= 1.
+    **Arguments:** `action`, `key`, `z0` as in `cl_chain`; `dt` = $\bar\epsilon$; `n_steps` >= 1.
 
     **Returns:** `(z, k_ref)`: the final configuration (complex) and $K_\text{ref}$, the mean of
     $\max_i|K_i|$ over the steps.

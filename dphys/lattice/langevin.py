@@ -59,8 +59,8 @@ def langevin_drift(action: Action) -> Callable:
 
 def langevin_chain(
     action: Action,
-    x0: PyTree[Float[ArrayLike, "..."]],
     key: PRNGKeyArray,
+    x0: PyTree[Float[ArrayLike, "..."]],
     *,
     dt: float,
     n_samples: int,

@@ -105,7 +105,7 @@ def sample(action, site_shape: tuple[int, ...], config: dict[str, Any], key, pro
     per_chunk = max(1, round(config["time"] / (thin * dt) / config["chunks"]))
     key, therm_key = jax.random.split(key)
     n_therm = max(1, round(config["therm"] / dt))
-    thermalise = jax.jit(jax.vmap(lambda z, k: cl_thermalise(action, z, k, dt=dt, n_steps=n_therm)))
+    thermalise = jax.jit(jax.vmap(lambda z, k: cl_thermalise(action, k, z, dt=dt, n_steps=n_therm)))
     z, k_ref = thermalise(jnp.zeros((chains, *site_shape), jnp.complex64), jax.random.split(therm_key, chains))
     adaptive = config["adaptive"]
     options = dict(dt=dt, n_samples=per_chunk, thin=thin, adaptive=adaptive, k_ref=k_ref if adaptive else None,
@@ -113,7 +113,7 @@ def sample(action, site_shape: tuple[int, ...], config: dict[str, Any], key, pro
     samples, weights = [], []
     with tqdm(total=config["chunks"], desc="complex-langevin", disable=not progress) as bar:
         for i in range(config["chunks"]):
-            zs, ws = cl_chains(action, z, jax.random.split(jax.random.fold_in(key, i), chains), **options)
+            zs, ws = cl_chains(action, jax.random.split(jax.random.fold_in(key, i), chains), z, **options)
             z = zs[-1]
             samples.append(np.asarray(zs))
             weights.append(np.asarray(ws))

@@ -316,7 +316,7 @@ def _trajectories(report, action, score, info, key, config):
     L = config["L"]
     dt, n_lang = 0.01, 200
     x0 = jax.random.normal(key, (L, L))
-    lang = np.asarray(langevin_chain(action, x0, jax.random.fold_in(key, 1), dt=dt, n_samples=n_lang, thin=5))
+    lang = np.asarray(langevin_chain(action, jax.random.fold_in(key, 1), x0, dt=dt, n_samples=n_lang, thin=5))
     lidx = np.concatenate([[0], np.linspace(0, n_lang - 1, n_show - 1).round().astype(int)])
     lang_states = np.concatenate([np.asarray(x0)[None], lang])[np.concatenate([[0], lidx[1:] + 1])]
     lang_times = np.concatenate([[0.0], (lidx[1:] + 1) * 5 * dt])

@@ -44,7 +44,7 @@ def test_chain_covariance_matches_the_mode_sums_and_a_cl_run():
     np.testing.assert_allclose(z0zt, action.propagator(), rtol=1e-10)
     # the neighbour correlations <x_0 x_1>, <y_0 y_1>, <x_0 y_1> against complex Langevin
     chains = 256
-    z, _ = cl_chains(action, jnp.zeros((chains, n), jnp.complex64), jax.random.split(jax.random.PRNGKey(0), chains),
+    z, _ = cl_chains(action, jax.random.split(jax.random.PRNGKey(0), chains), jnp.zeros((chains, n), jnp.complex64),
                      dt=0.01, n_samples=100, thin=50, n_therm=1000, solver="shark")
     z = np.asarray(z, np.complex128)
     x, y = z.real, z.imag

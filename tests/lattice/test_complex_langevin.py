@@ -47,7 +47,7 @@ def mpmath_moments(sigma, lam, orders):
 
 def run_chains(action, site_shape, n_chains, seed=0, **kwargs):
     keys = jax.random.split(jax.random.PRNGKey(seed), n_chains)
-    return cl_chains(action, jnp.zeros((n_chains, *site_shape), jnp.complex64), keys, **kwargs)
+    return cl_chains(action, keys, jnp.zeros((n_chains, *site_shape), jnp.complex64), **kwargs)
 
 
 def with_z2_from_covariance(reference):
@@ -298,17 +298,17 @@ def test_fixed_step_runaway_raises_and_the_adaptive_step_does_not_run_away():
 
 def test_single_chain_equals_its_column_of_the_vmapped_chains_and_is_reproducible():
     action, key = QuarticAction(SIGMA, 1.0), jax.random.PRNGKey(7)
-    z0, k_ref = cl_thermalise(action, jnp.asarray(0.1j, jnp.complex64), key, dt=0.01, n_steps=300)
+    z0, k_ref = cl_thermalise(action, key, jnp.asarray(0.1j, jnp.complex64), dt=0.01, n_steps=300)
     assert z0.shape == () and float(k_ref) > 0.1
     kwargs = dict(dt=0.01, n_samples=50, thin=4, adaptive=True, k_ref=k_ref)
-    z, w = cl_chain(action, z0, key, **kwargs)
-    zs, ws = cl_chains(action, z0[None], key[None], **kwargs)
+    z, w = cl_chain(action, key, z0, **kwargs)
+    zs, ws = cl_chains(action, key[None], z0[None], **kwargs)
     assert z.shape == (50,) and zs.shape == (50, 1) and z.dtype == jnp.complex64
     np.testing.assert_allclose(np.asarray(zs[:, 0]), np.asarray(z), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(np.asarray(ws[:, 0]), np.asarray(w), rtol=1e-6)
-    np.testing.assert_array_equal(np.asarray(cl_chain(action, z0, key, **kwargs)[0]), np.asarray(z))
+    np.testing.assert_array_equal(np.asarray(cl_chain(action, key, z0, **kwargs)[0]), np.asarray(z))
     with pytest.raises(RunawayError, match=r"by step \d+; reduce dt=0.5") as info:  # no chain index
-        cl_chain(action, z0 + 3, key, **kwargs | dict(dt=0.5, adaptive=False))
+        cl_chain(action, key, z0 + 3, **kwargs | dict(dt=0.5, adaptive=False))
     assert info.value.chain is None
 
 
@@ -347,12 +347,12 @@ def test_drift_is_minus_the_complex_derivative_of_the_action():
 def test_bad_options_are_rejected_before_running(kwargs, message):
     options = dict(dt=0.01, n_samples=10) | kwargs
     with pytest.raises(ValueError, match=message):
-        cl_chain(QuarticAction(SIGMA, 1.0), 0j, jax.random.PRNGKey(0), **options)
+        cl_chain(QuarticAction(SIGMA, 1.0), jax.random.PRNGKey(0), 0j, **options)
 
 
 def test_an_action_that_is_not_a_complex_scalar_is_rejected():
     with pytest.raises(ValueError, match="must return a complex scalar"):
-        cl_chain(lambda z: z**2, jnp.zeros(3, jnp.complex64), jax.random.PRNGKey(0), dt=0.01, n_samples=2)
+        cl_chain(lambda z: z**2, jax.random.PRNGKey(0), jnp.zeros(3, jnp.complex64), dt=0.01, n_samples=2)
     with pytest.raises(ValueError, match=r"cl_chains: z0 of shape \(3,\) and keys of shape \(2, 2\)"):
-        cl_chains(QuarticAction(), jnp.zeros(3, jnp.complex64), jax.random.split(jax.random.PRNGKey(0), 2),
+        cl_chains(QuarticAction(), jax.random.split(jax.random.PRNGKey(0), 2), jnp.zeros(3, jnp.complex64),
                   dt=0.01, n_samples=2)

@@ -19,7 +19,7 @@ def test_euler_maruyama_gaussian_has_the_exact_discrete_variance():
     # var = 2h / (1 - (1 - mu h)^2) = 1 / (mu (1 - mu h / 2)), not the continuum 1/mu.
     mu, dt = 2.0, 0.25
     x0 = jnp.zeros(512)  # S sums over elements: 512 independent chains
-    xs = langevin_chain(AnharmonicAction(mu, 0.0), x0, jax.random.PRNGKey(0), dt=dt, n_samples=2000, n_therm=50)
+    xs = langevin_chain(AnharmonicAction(mu, 0.0), jax.random.PRNGKey(0), x0, dt=dt, n_samples=2000, n_therm=50)
     assert xs.shape == (2000, 512)
     est = mean_with_autocorrelation(np.asarray(xs, dtype=np.float64) ** 2)
     assert_within_sigma(est.value, 1 / (mu * (1 - mu * dt / 2)), est.error, what="<x^2>")
@@ -29,7 +29,7 @@ def test_euler_maruyama_gaussian_has_the_exact_discrete_variance():
 def test_save_times_of_free_diffusion():
     # S = 0: x(t) = sqrt(2) W(t), sample k at t = (n_therm + (k + 1) thin) dt has variance 2t
     dt, thin, n_therm, copies = 0.1, 5, 7, 8192
-    xs = langevin_chain(lambda x: 0.0 * jnp.sum(x), jnp.zeros(copies), jax.random.PRNGKey(1), dt=dt,
+    xs = langevin_chain(lambda x: 0.0 * jnp.sum(x), jax.random.PRNGKey(1), jnp.zeros(copies), dt=dt,
                         n_samples=3, thin=thin, n_therm=n_therm)
     t = dt * (n_therm + thin * np.arange(1, 4))
     var = np.mean(np.asarray(xs, dtype=np.float64) ** 2, axis=1)
@@ -41,7 +41,7 @@ def test_mala_is_exact_where_langevin_is_biased():
     exact = expectation_1d(action, [lambda x: x**2])[0]
     dt, chains, n = 0.2, 256, 4000
     x0 = jnp.asarray(np.random.default_rng(0).normal(size=chains) * 2, jnp.float32)  # both wells
-    xs = langevin_chain(action, x0, jax.random.PRNGKey(0), dt=dt, n_samples=n, n_therm=200)
+    xs = langevin_chain(action, jax.random.PRNGKey(0), x0, dt=dt, n_samples=n, n_therm=200)
     langevin = mean_with_autocorrelation(np.asarray(xs, dtype=np.float64) ** 2)
     assert exact - langevin.value > 5 * langevin.error, f"Langevin bias not resolved: {langevin} vs {exact}"
     samples, infos, _ = sample_chains(MALA(action, dt), jax.random.PRNGKey(1), x0, n, n_therm=200)
@@ -69,7 +69,7 @@ def test_mala_is_one_leapfrog_step_of_hmc():
 
 def test_langevin_divergence_is_an_error():
     with pytest.raises(Exception, match="diverged to a non-finite state"):
-        langevin_chain(AnharmonicAction(1.0, 2.0), jnp.full(4, 3.0), jax.random.PRNGKey(0), dt=0.5, n_samples=50)
+        langevin_chain(AnharmonicAction(1.0, 2.0), jax.random.PRNGKey(0), jnp.full(4, 3.0), dt=0.5, n_samples=50)
 
 
 def test_bad_arguments():
@@ -77,8 +77,8 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="step_size must be a finite number > 0, got 0.0"):
         MALA(action, 0.0)
     with pytest.raises(ValueError, match="dt must be a finite number > 0, got -0.1"):
-        langevin_chain(action, jnp.zeros(2), jax.random.PRNGKey(0), dt=-0.1, n_samples=5)
+        langevin_chain(action, jax.random.PRNGKey(0), jnp.zeros(2), dt=-0.1, n_samples=5)
     with pytest.raises(ValueError, match="n_samples must be an integer >= 1, got 0"):
-        langevin_chain(action, jnp.zeros(2), jax.random.PRNGKey(0), dt=0.1, n_samples=0)
+        langevin_chain(action, jax.random.PRNGKey(0), jnp.zeros(2), dt=0.1, n_samples=0)
     with pytest.raises(ValueError, match="unknown solver 'rk4'"):
-        langevin_chain(action, jnp.zeros(2), jax.random.PRNGKey(0), dt=0.1, n_samples=5, solver="rk4")
+        langevin_chain(action, jax.random.PRNGKey(0), jnp.zeros(2), dt=0.1, n_samples=5, solver="rk4")
