@@ -151,41 +151,20 @@ def run(config: dict[str, Any], report: Report) -> None:
     report.add("gauss_max_pull", float(np.max(np.abs(gauss_pulls))))
     report.add("ensemble_chi2_data_mean", float(ens.chi2_data.mean()), float(ens.chi2_data.std(ddof=1) / np.sqrt(len(ens.chi2_data))))
 
-    k_mev = data.k_mev
     with report.figure("correlation", nrows=2, sharex=True, figsize=(7, 6.5),
                        gridspec_kw={"height_ratios": [3, 1.4]}) as (fig, (ax, res)):
-        ax.errorbar(k_mev, data.C, data.error, fmt="ko", ms=3, label=data.label)
-        lo, hi = np.percentile(ens.predictions, [16, 84], axis=0)
-        ax.fill_between(k_mev, lo, hi, color="C2", alpha=0.3)
         fits = ((C_neural, "C2-", f"neural source (ensemble mean), $\\chi^2$/ndf = {chi2_neural / ndf_neural:.2f}"),
                 (gauss.prediction, "C0--", f"Gaussian R = {float(gauss.params['radius']):.3f} fm, "
                  f"$\\chi^2$/ndf = {gauss.chi2_ndf:.2f}"),
                 (core_tail.prediction, "C1:", f"core + tail, $\\chi^2$/ndf = {core_tail.chi2_ndf:.2f}"))
-        for C_fit, style, label in fits:
-            ax.plot(k_mev, C_fit, style, label=label)
-            res.plot(k_mev, (C_fit - data.C) / data.error, style, marker=".", ms=3)
-        res.axhline(0, color="k", lw=0.8)
+        _data_and_fits(ax, res, data, ens, fits)
         ax.set(ylabel=r"$C(k^*)$", title="pp (Reid $^1S_0$ + Coulomb), pseudo-data")
         res.set(xlabel=r"$k^*$ [MeV/$c$]", ylabel=r"(fit $-$ data)/$\sigma$")
         ax.legend(fontsize=8)
-    for name, log in (("source", False), ("source_log", True)):
-        with report.figure(name, figsize=(7, 4.5)) as (fig, ax):
-            m, s = S_plot.mean(axis=0), S_plot.std(axis=0, ddof=1)
-            ax.fill_between(r_plot, np.maximum(m - 2 * s, 1e-7 if log else -np.inf), m + 2 * s, color="C2", alpha=0.2,
-                            label=r"neural $\pm 2\sigma$ (anchored ensemble)")
-            ax.fill_between(r_plot, np.maximum(m - s, 1e-7 if log else -np.inf), m + s, color="C2", alpha=0.4,
-                            label=r"neural $\pm 1\sigma$")
-            ax.plot(r_plot, m, "C2-", label="neural (ensemble mean)")
-            ax.plot(r_plot, S_true_plot, "k-", lw=2, label="true source (core + tail)")
-            ax.plot(r_plot, S_gauss_plot, "C0--", label="Gaussian fit")
-            ax.plot(r_plot, S_ct_plot, "C1:", label="core + tail fit")
-            ax.axvline(config["r_compare"], color="0.7", lw=0.8)
-            ax.set(xlabel="r [fm]", ylabel=r"$4\pi r^2 S(r)$ [fm$^{-1}$]",
-                   title="pp source: " + ("tail (log scale)" if log else "reconstruction"))
-            if log:
-                ax.set_yscale("log")
-                ax.set_ylim(1e-5, 1)
-            ax.legend(fontsize=8)
+    _source_figures(report, r_plot, S_plot, [(S_true_plot, "k-", "true source (core + tail)", dict(lw=2)),
+                                              (S_gauss_plot, "C0--", "Gaussian fit", {}),
+                                              (S_ct_plot, "C1:", "core + tail fit", {})],
+                    "pp source: ", r_mark=config["r_compare"])
 
 
 DATA_SHORTCUTS = {"alice-pp13": None}  # None: alice.shared_data_dir()
@@ -292,26 +271,40 @@ def _run_real(config: dict[str, Any], report: Report) -> None:
     k_mev = data.k_mev
     with report.figure("correlation", nrows=2, sharex=True, figsize=(7.5, 7),
                        gridspec_kw={"height_ratios": [3, 1.4]}) as (fig, (ax, res)):
-        ax.errorbar(k_mev, data.C, data.error, fmt="ko", ms=3, label=data.label)
-        lo, hi = np.percentile(ens.predictions, [16, 84], axis=0)
-        ax.fill_between(k_mev, lo, hi, color="C2", alpha=0.3)
         fits = ((C_neural, "C2-", f"neural source, $\\chi^2$/ndf = {chi2_neural:.1f}/{ndf_neural:.1f}"),
                 (gauss.prediction, "C0-", f"Gaussian R = {float(gauss.params['radius']):.3f} fm, "
                  f"$\\chi^2$/ndf = {gauss.chi2:.1f}/{gauss.ndf:.0f}"),
                 (core_tail.prediction, "C1:", f"core + tail, $\\chi^2$/ndf = {core_tail.chi2:.1f}/{core_tail.ndf:.0f}"))
-        for C_fit, style, label in fits:
-            ax.plot(k_mev, C_fit, style, label=label)
-            res.plot(k_mev, (C_fit - data.C) / data.error, style, marker=".", ms=3)
+        _data_and_fits(ax, res, data, ens, fits)
         ax.plot(k_mev, C_pp_smeared, "C3--", lw=1, label=f"Gaussian: $\\lambda_{{gen}}$ p-p ({lam_gen:.3f}), smeared")
         ax.plot(k_mev, C_pl_smeared, "C4--", lw=1, label=f"Gaussian: $\\lambda_{{p\\Lambda}}$ feed-down ({lam_pl:.3f})")
         ax.plot(k_mev, N, "0.5", ls="-.", lw=1, label=f"baseline, flat $\\lambda$ = {lam_flat:.3f}")
         ax.plot(pp.ck.centres[: len(C_pp_true)], C_pp_true, "C3:", lw=1,
                 label="Gaussian: genuine p-p (true $k^*$, unsmeared)")
-        res.axhline(0, color="k", lw=0.8)
         ax.set(ylabel=r"$C(k^*)$", title=f"ALICE pp 13 TeV MB p-p, {pot_label}", xlim=(0, config["kmax"]))
         ax.set_ylim(0, max(4.0, float(np.max(data.C[1:])) * 1.1))
         res.set(xlabel=r"$k^*$ [MeV/$c$]", ylabel=r"(fit $-$ data)/$\sigma$")
         ax.legend(fontsize=7)
+    _source_figures(report, r_plot, S_plot, [(S_gauss_plot, "C0--", "Gaussian fit", {}),
+                                              (S_ct_plot, "C1:", "core + tail fit", {})],
+                    "p-p source from ALICE pp 13 TeV: ")
+
+
+def _data_and_fits(ax, res, data, ens, fits) -> None:
+    """The data, the neural ensemble's 68 % band and every fit `(C, style, label)`, with its pulls in `res`."""
+    k_mev = data.k_mev
+    ax.errorbar(k_mev, data.C, data.error, fmt="ko", ms=3, label=data.label)
+    lo, hi = np.percentile(ens.predictions, [16, 84], axis=0)
+    ax.fill_between(k_mev, lo, hi, color="C2", alpha=0.3)
+    for C_fit, style, label in fits:
+        ax.plot(k_mev, C_fit, style, label=label)
+        res.plot(k_mev, (C_fit - data.C) / data.error, style, marker=".", ms=3)
+    res.axhline(0, color="k", lw=0.8)
+
+
+def _source_figures(report, r_plot, S_plot, curves, title: str, r_mark: float | None = None) -> None:
+    """`source` and `source_log`: $4\pi r^2 S(r)$ of the neural ensemble (mean, 1 and 2 sigma bands) and
+    `curves` `(values, style, label, plot kwargs)`."""
     for name, log in (("source", False), ("source_log", True)):
         with report.figure(name, figsize=(7, 4.5)) as (fig, ax):
             m, s = S_plot.mean(axis=0), S_plot.std(axis=0, ddof=1)
@@ -320,15 +313,16 @@ def _run_real(config: dict[str, Any], report: Report) -> None:
             ax.fill_between(r_plot, np.maximum(m - s, 1e-7 if log else -np.inf), m + s, color="C2", alpha=0.4,
                             label=r"neural $\pm 1\sigma$")
             ax.plot(r_plot, m, "C2-", label="neural (ensemble mean)")
-            ax.plot(r_plot, S_gauss_plot, "C0--", label="Gaussian fit")
-            ax.plot(r_plot, S_ct_plot, "C1:", label="core + tail fit")
+            for values, style, label, kw in curves:
+                ax.plot(r_plot, values, style, label=label, **kw)
+            if r_mark is not None:
+                ax.axvline(r_mark, color="0.7", lw=0.8)
             ax.set(xlabel="r [fm]", ylabel=r"$4\pi r^2 S(r)$ [fm$^{-1}$]",
-                   title="p-p source from ALICE pp 13 TeV: " + ("tail (log scale)" if log else "reconstruction"))
+                   title=title + ("tail (log scale)" if log else "reconstruction"))
             if log:
                 ax.set_yscale("log")
                 ax.set_ylim(1e-5, 1)
             ax.legend(fontsize=8)
-
 
 def _check(config: dict[str, Any]) -> str | None:
     if config["members"] < 2:
