@@ -34,6 +34,7 @@ States may be arrays or PyTrees; the batch is a leading axis of every leaf and t
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -100,13 +101,14 @@ class AbstractSampler(eqx.Module):
 
     name: ClassVar[str]
 
+    @abc.abstractmethod
     def options(self) -> dict[str, Any]:
         """The keyword arguments of `sample` this sampler stands for."""
-        raise NotImplementedError
 
     @property
+    @abc.abstractmethod
     def n_score_evals(self) -> int | None:
-        raise NotImplementedError
+        """Score evaluations per sample (None where only the solve knows it)."""
 
 
 class EulerMaruyama(AbstractSampler):
