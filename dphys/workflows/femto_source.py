@@ -303,7 +303,7 @@ def _data_and_fits(ax, res, data, ens, fits) -> None:
 
 
 def _source_figures(report, r_plot, S_plot, curves, title: str, r_mark: float | None = None) -> None:
-    """`source` and `source_log`: $4\pi r^2 S(r)$ of the neural ensemble (mean, 1 and 2 sigma bands) and
+    r"""`source` and `source_log`: $4\pi r^2 S(r)$ of the neural ensemble (mean, 1 and 2 sigma bands) and
     `curves` `(values, style, label, plot kwargs)`."""
     for name, log in (("source", False), ("source_log", True)):
         with report.figure(name, figsize=(7, 4.5)) as (fig, ax):
