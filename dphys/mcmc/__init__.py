@@ -12,6 +12,8 @@ kernel, x = mcmc.adapt_step_size(kernel, key, x0s, n_therm, return_positions=Tru
 out = mcmc.ensemble(kernel, key, x, n, thin=1, chunks=None)   # out.samples (T, chains, ...), out.info
 #   (T*thin, chains); any init/step kernel, a blackjax SamplingAlgorithm included
 mcmc.check_acceptance(out.info, kernel.step_size, chain_axis=1)
+out, acceptance = mcmc.adapted_ensemble(kernel, key, x0s, n, n_adapt=n_therm, thin=1, chunks=None)
+#   the three lines above in one call (key split: adaptation, sampling)
 
 mcmc.ComplexLangevin(action, step_size, k_ref=None)   # holomorphic S(z); state.weight = Langevin time
 mcmc.IndependenceMetropolis(propose, log_p)           # propose(key) -> (x, log_q)
@@ -38,6 +40,7 @@ from dphys.mcmc.independence import independence_chain as independence_chain
 from dphys.mcmc.mala import MALA as MALA
 from dphys.mcmc.runner import Ensemble as Ensemble
 from dphys.mcmc.runner import adapt_step_size as adapt_step_size
+from dphys.mcmc.runner import adapted_ensemble as adapted_ensemble
 from dphys.mcmc.runner import check_acceptance as check_acceptance
 from dphys.mcmc.runner import ensemble as ensemble
 from dphys.mcmc.runner import run_chain as run_chain

@@ -313,6 +313,37 @@ def ensemble(
     return Ensemble(jtu.tree_map(concat, *parts), jtu.tree_map(concat, *infos), step_size, tuple(seconds))
 
 
+def adapted_ensemble(
+    kernel: Any,
+    key: PRNGKeyArray,
+    x0s: PyTree[Float[ArrayLike, "chains ..."]],
+    n: int,
+    *,
+    n_adapt: int,
+    thin: int = 1,
+    chunks: int | None = None,
+    progress: bool | str = False,
+    target_acceptance: float = 0.8,
+    min_acceptance: float = 0.1,
+) -> tuple[Ensemble, float]:
+    r"""The usual recipe in one call: adapt the step size over `n_adapt` updates of every chain
+    (`adapt_step_size`, the median over chains frozen), continue each chain from where the
+    adaptation left it with `ensemble` (`n` kept positions, every `thin`-th update, in `chunks`),
+    and check the acceptance (`check_acceptance`, which warns below `min_acceptance`).
+    `key` is split in two, the first half for the adaptation, the second for the sampling.
+
+    **Arguments:** as `adapt_step_size` and `ensemble`; `n_adapt` >= 1.
+
+    **Returns:** `(out, acceptance)`: the `Ensemble` (`out.step_size` is the frozen step size,
+    `out.samples` time-major) and the mean acceptance probability of the sampling phase.
+    """
+    k_adapt, k_run = jax.random.split(key)
+    kernel, x = adapt_step_size(kernel, k_adapt, x0s, n_adapt, target_acceptance=target_acceptance,
+                                return_positions=True)
+    out = ensemble(kernel, k_run, x, n, thin=thin, chunks=chunks, progress=progress)
+    return out, check_acceptance(out.info, kernel.step_size, min_acceptance=min_acceptance, chain_axis=1)
+
+
 def check_acceptance(infos: Any, step_size: ArrayLike, *, min_acceptance: float = 0.1,
                      chain_axis: int = 0) -> float:
     """Warn (`RuntimeWarning`) when the Metropolis acceptance has collapsed, naming the step

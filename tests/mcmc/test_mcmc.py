@@ -47,6 +47,16 @@ def test_adapt_step_size_freezes_the_median_of_dual_averaging():
         mcmc.adapt_step_size(mcmc.IndependenceMetropolis(lambda k: (k, 0.0), lambda x: 0.0), key, x0, 10)
     with pytest.raises(ValueError, match="n must be"):
         mcmc.adapt_step_size(kernel, key, x0, 0)
+    # adapted_ensemble is exactly adapt (first half of the key), then ensemble (second half)
+    out, acceptance = mcmc.adapted_ensemble(kernel, key, x0, 30, n_adapt=200, thin=2, chunks=3,
+                                            target_acceptance=0.7)
+    k_adapt, k_run = jax.random.split(key)
+    adapted, x = mcmc.adapt_step_size(kernel, k_adapt, x0, 200, target_acceptance=0.7, return_positions=True)
+    ref = mcmc.ensemble(adapted, k_run, x, 30, thin=2, chunks=3)
+    np.testing.assert_array_equal(out.samples, ref.samples)
+    assert float(out.step_size) == float(adapted.step_size)
+    assert acceptance == pytest.approx(float(np.mean(ref.info.acceptance_probability)))
+    assert 0.5 < acceptance < 0.9
 
 
 @pytest.mark.parametrize("make", [lambda: mcmc.HMC(GAUSS, 0.4, 4), lambda: mcmc.MALA(GAUSS, 0.2)], ids=["hmc", "mala"])
