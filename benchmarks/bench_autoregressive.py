@@ -10,7 +10,6 @@ Problem: a temperature-conditioned `CANetwork` on N = 64 sites (Gaussian mixture
 """
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 import dphys.autoregressive as da

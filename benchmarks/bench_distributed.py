@@ -23,8 +23,8 @@ except Exception:  # noqa: BLE001  (already initialised: use the devices present
     pass
 
 
-from benchmarks.harness import Case  # noqa: E402
 import dphys.distributed as dd  # noqa: E402
+from benchmarks.harness import Case  # noqa: E402
 
 
 def cases(quick: bool) -> list[Case]:

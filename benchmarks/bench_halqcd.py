@@ -135,7 +135,7 @@ def training_cases(L: int, repeats: int) -> list[Case]:
 def lo_cases(repeats: int) -> list[Case]:
     from pathlib import Path
 
-    from dphys.halqcd import XIXI_MASS, a1_project, decompress_singlet, load_xixi_sample, lo_terms, r_correlator
+    from dphys.halqcd import XIXI_MASS, a1_project, decompress_singlet, lo_terms, load_xixi_sample, r_correlator
     from dphys.halqcd.lattice import orbit_index, representative_sites
 
     folder = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "halqcd_xixi_L48_sample"

@@ -18,8 +18,15 @@ import optax
 import dphys
 import dphys.diffusion as dd
 import dphys.lattice as lat
-from dphys.lattice.u1_diffusion import (ConditionedU1Score, U1Score, U1ScoreNet, gauge_augment, hmc_refine,
-                                        sample_u1, u1_dsm_loss)
+from dphys.lattice.u1_diffusion import (
+    ConditionedU1Score,
+    U1Score,
+    U1ScoreNet,
+    gauge_augment,
+    hmc_refine,
+    sample_u1,
+    u1_dsm_loss,
+)
 
 L, beta_train, beta_target = 8, 1.0, 5.0
 k_hmc, k_net, k_fit, k_gen, k_ref = jax.random.split(jax.random.PRNGKey(0), 5)

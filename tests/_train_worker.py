@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+
 def loss_fn(model, batch, key):
     """Mean squared error of `model` on `batch`, with input noise drawn from `key`."""
     x, y = batch

@@ -13,8 +13,14 @@ import numpy as np
 from jaxtyping import PRNGKeyArray, PyTree
 
 from dphys._checks import positive_int, positive_number
-from dphys.distributed.core import (ALGORITHMS, DistributedResult, DivergenceError, GradFn, communication_bytes,
-                                    n_machines)
+from dphys.distributed.core import (
+    ALGORITHMS,
+    DistributedResult,
+    DivergenceError,
+    GradFn,
+    communication_bytes,
+    n_machines,
+)
 from dphys.distributed.runners import sharded_runner, vmapped_runner
 
 __all__ = ["distributed_sgd", "minibatch_sgd", "local_sgd", "accelerated_minibatch_sgd"]

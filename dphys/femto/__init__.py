@@ -22,8 +22,8 @@ Units: k [fm^-1] (half the momentum difference in the pair rest frame), r [fm], 
 
 from dphys.femto import alice as alice
 from dphys.femto import correlation as correlation
-from dphys.femto import decomposition as decomposition
 from dphys.femto import data as data
+from dphys.femto import decomposition as decomposition
 from dphys.femto import fit as fit
 from dphys.femto import lednicky as lednicky
 from dphys.femto import sources as sources
@@ -39,6 +39,14 @@ from dphys.femto.correlation import pp_correlation as pp_correlation
 from dphys.femto.correlation import pp_kernel as pp_kernel
 from dphys.femto.correlation import pp_kernel_waves as pp_kernel_waves
 from dphys.femto.correlation import radial_quadrature as radial_quadrature
+from dphys.femto.data import CorrelationData as CorrelationData
+from dphys.femto.data import load_default as load_default
+from dphys.femto.data import read_data as read_data
+from dphys.femto.data import write_csv as write_csv
+from dphys.femto.fit import FitResult as FitResult
+from dphys.femto.fit import fit_ensemble as fit_ensemble
+from dphys.femto.fit import fit_least_squares as fit_least_squares
+from dphys.femto.fit import fit_optax as fit_optax
 from dphys.femto.lednicky import lednicky_lyuboshitz as lednicky_lyuboshitz
 from dphys.femto.sources import AbstractSource as AbstractSource
 from dphys.femto.sources import CauchySource as CauchySource
@@ -48,11 +56,3 @@ from dphys.femto.sources import GaussianSource as GaussianSource
 from dphys.femto.sources import NeuralSource as NeuralSource
 from dphys.femto.sources import check_source as check_source
 from dphys.femto.sources import radial_integral as radial_integral
-from dphys.femto.data import CorrelationData as CorrelationData
-from dphys.femto.data import load_default as load_default
-from dphys.femto.data import read_data as read_data
-from dphys.femto.data import write_csv as write_csv
-from dphys.femto.fit import FitResult as FitResult
-from dphys.femto.fit import fit_ensemble as fit_ensemble
-from dphys.femto.fit import fit_least_squares as fit_least_squares
-from dphys.femto.fit import fit_optax as fit_optax

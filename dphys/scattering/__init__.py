@@ -35,9 +35,6 @@ from dphys.scattering.coulomb import gamow_factor as gamow_factor
 from dphys.scattering.coulomb import turning_point as turning_point
 from dphys.scattering.coupled import CoupledPhases as CoupledPhases
 from dphys.scattering.coupled import coupled_phase_shifts as coupled_phase_shifts
-from dphys.scattering.observables import EffectiveRange as EffectiveRange
-from dphys.scattering.observables import effective_range as effective_range
-from dphys.scattering.observables import effective_range_function as effective_range_function
 from dphys.scattering.non_local import AbstractNonlocalPotential as AbstractNonlocalPotential
 from dphys.scattering.non_local import GaussianKernel as GaussianKernel
 from dphys.scattering.non_local import RadialQuadrature as RadialQuadrature
@@ -45,6 +42,9 @@ from dphys.scattering.non_local import Yamaguchi as Yamaguchi
 from dphys.scattering.non_local import nonlocal_effective_range as nonlocal_effective_range
 from dphys.scattering.non_local import nonlocal_phase_shift as nonlocal_phase_shift
 from dphys.scattering.non_local import radial_quadrature as radial_quadrature
+from dphys.scattering.observables import EffectiveRange as EffectiveRange
+from dphys.scattering.observables import effective_range as effective_range
+from dphys.scattering.observables import effective_range_function as effective_range_function
 from dphys.scattering.potentials import AbstractPotential as AbstractPotential
 from dphys.scattering.potentials import DeltaShell as DeltaShell
 from dphys.scattering.potentials import GaussianSum as GaussianSum

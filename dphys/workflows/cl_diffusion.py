@@ -51,8 +51,8 @@ import numpy as np
 import optax
 
 import dphys.diffusion as dd
-from dphys.lattice.complex_langevin import RunawayError, cl_observables, weighted_mean
 from dphys.lattice.cl_density import gaussian_cl_covariance
+from dphys.lattice.complex_langevin import RunawayError, cl_observables, weighted_mean
 from dphys.lattice.complex_models import GaussianAction
 from dphys.report import Report
 from dphys.stats import Estimate

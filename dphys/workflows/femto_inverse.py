@@ -60,8 +60,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dphys.constants import HBARC, M_NUCLEON
-from dphys.constants import M_PROTON
+from dphys.constants import HBARC, M_NUCLEON, M_PROTON
 from dphys.femto import alice, correlation, sources
 from dphys.femto import decomposition as decomp
 from dphys.femto.data import default_errors

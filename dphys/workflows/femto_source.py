@@ -68,8 +68,8 @@ from dphys.femto import alice, correlation, sources
 from dphys.femto import decomposition as decomp
 from dphys.femto.data import DEFAULT_SOURCE, load_default
 from dphys.femto.fit import effective_parameters, fit_ensemble, fit_least_squares, p_value, whitening
-from dphys.scattering import AV18, ReidSoftCore1S0
 from dphys.report import Report
+from dphys.scattering import AV18, ReidSoftCore1S0
 from dphys.workflows import Param, Workflow, positive, register
 
 

@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from dphys.femto.sources import (CauchySource, CoreTailSource, DoubleGaussianSource, GaussianSource, NeuralSource,
-                                 check_source, radial_integral)
+from dphys.femto.sources import (
+    CauchySource,
+    CoreTailSource,
+    DoubleGaussianSource,
+    GaussianSource,
+    NeuralSource,
+    check_source,
+    radial_integral,
+)
 
 
 def quad_norm(source, moment=0):

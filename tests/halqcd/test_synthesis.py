@@ -1,13 +1,13 @@
 """Synthetic R-correlators against exact results: the discretised kinetic spectrum, the box evolution
 against a dense eigendecomposition and SciPy's expm_multiply, noise and jackknife, file I/O."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.sparse
 import scipy.sparse.linalg
 
-import jax
 from dphys.constants import HBARC, M_OMEGA_LATTICE
 from dphys.halqcd import (
     Correlator,

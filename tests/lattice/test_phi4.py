@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import dphys
-
 from dphys.lattice.phi4 import (
     Phi4Action,
     action_density,

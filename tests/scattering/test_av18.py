@@ -391,7 +391,7 @@ def _granada_pp():
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _av18_row(wave: str) -> tuple[float, ...]:
     """AV18 pp phase shifts [deg] at T_LAB in the EM-wave convention (3P2 and EP2: the coupled solve)."""
     from dphys.scattering import pp_coupled_phase_shifts, pp_phase_shift
