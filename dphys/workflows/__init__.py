@@ -9,6 +9,7 @@ from one place.
 
 from __future__ import annotations
 
+import cmath
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from typing import Any
 
 from dphys.report import Report
 
-__all__ = ["Param", "Workflow", "WORKFLOWS", "register", "positive", "nonnegative", "get_workflow"]
+__all__ = ["Param", "Workflow", "WORKFLOWS", "register", "positive", "nonnegative", "get_workflow", "parse_complex",
+           "complex_check", "parse_orders", "orders_check"]
 
-_MODULES = ("langevin_0d", "lattice_mc", "complex_langevin", "scattering", "cumulants", "femto_source", "femto_inverse", "halqcd", "halqcd_lattice", "phi4_diffusion", "cl_diffusion", "local_sgd", "can_thermal", "superres", "u1_diffusion")
+_MODULES = ("langevin_0d", "lattice_mc", "complex_langevin", "scattering", "cumulants", "femto_source", "femto_inverse", "halqcd", "halqcd_lattice", "phi4_diffusion", "cl_diffusion", "local_sgd", "can_thermal", "superres", "u1_diffusion")  # noqa: E501
 
 
 def positive(x: float) -> str | None:
@@ -27,6 +29,48 @@ def positive(x: float) -> str | None:
 
 def nonnegative(x: float) -> str | None:
     return None if x >= 0 else "must be >= 0"
+
+
+def parse_complex(text: str) -> complex:
+    """A finite complex number written as Python does (`1+1j`, `-0.5j`, `2`; spaces ignored), from a
+    string parameter; ValueError naming the text otherwise."""
+    try:
+        value = complex(text.replace(" ", ""))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a complex number") from None
+    if not cmath.isfinite(value):
+        raise ValueError(f"{text!r} is not finite")
+    return value
+
+
+def complex_check(text: str) -> str | None:
+    """`Param` check of a string parameter holding a complex number (`parse_complex`)."""
+    try:
+        parse_complex(text)
+    except ValueError:
+        return "is not a finite complex number: expected e.g. 1+1j"
+    return None
+
+
+def parse_orders(text: str) -> tuple[int, ...]:
+    """Moment orders from a comma-separated list of integers in 1..16 (`"2,4,6"`), sorted and without
+    repeats; ValueError naming the text otherwise."""
+    try:
+        orders = tuple(int(o) for o in text.split(",") if o.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a comma-separated list of integers") from None
+    if not orders or any(not 1 <= o <= 16 for o in orders):
+        raise ValueError(f"{text!r}: expected moment orders between 1 and 16")
+    return tuple(sorted(set(orders)))
+
+
+def orders_check(text: str) -> str | None:
+    """`Param` check of a string parameter holding moment orders (`parse_orders`)."""
+    try:
+        parse_orders(text)
+    except ValueError:
+        return "is not a list of moment orders: expected comma-separated integers in 1..16, e.g. 2,4,6"
+    return None
 
 
 @dataclass(frozen=True)
