@@ -3,3 +3,20 @@ phi^4 scalar field, built from `dphys.diffusion` (processes, losses, samplers), 
 (actions, observables, the exact noised-plaquette physics) and `dphys.nn` (networks). This is
 the top library layer: only the workflows and the CLI sit above it.
 """
+
+# phi^4 (dphys.generative.phi4): HMC ensembles, score training, proposals, Metropolis chain, comparison
+#     ens = phi4_hmc_ensemble(action, L, chains=8, samples=250, n_adapt=100, key=key)
+#     score, _ = train_phi4_score(ens.samples.reshape(-1, L, L), channels=(8, 16), steps=1500, key=key)
+from dphys.generative.phi4 import MetropolisChain as MetropolisChain
+from dphys.generative.phi4 import Phi4Ensemble as Phi4Ensemble
+from dphys.generative.phi4 import chain_tau as chain_tau
+from dphys.generative.phi4 import cost_per_independent as cost_per_independent
+from dphys.generative.phi4 import deviations as deviations
+from dphys.generative.phi4 import fewest_agreeing as fewest_agreeing
+from dphys.generative.phi4 import hmc_seconds_per_trajectory as hmc_seconds_per_trajectory
+from dphys.generative.phi4 import phi4_estimates as phi4_estimates
+from dphys.generative.phi4 import phi4_hmc_ensemble as phi4_hmc_ensemble
+from dphys.generative.phi4 import phi4_metropolis as phi4_metropolis
+from dphys.generative.phi4 import phi4_proposals as phi4_proposals
+from dphys.generative.phi4 import sample_phi4 as sample_phi4
+from dphys.generative.phi4 import train_phi4_score as train_phi4_score
