@@ -75,6 +75,7 @@ not only the model, limits the overlap. `--L 32` takes hours on a CPU (an accele
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import jax
@@ -82,211 +83,120 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-import dphys.diffusion as dd
+from dphys.generative.phi4 import (
+    OBSERVABLES,
+    chain_tau,
+    cost_per_independent,
+    deviations,
+    fewest_agreeing,
+    hmc_seconds_per_trajectory,
+    phi4_estimates,
+    phi4_hmc_ensemble,
+    phi4_metropolis,
+    phi4_proposals,
+    sample_phi4,
+    train_phi4_score,
+)
 from dphys.lattice.langevin import langevin_chain
-from dphys.lattice.phi4 import Phi4Action, phi4_observables, symmetry_augment
-from dphys.mcmc import HMC, adapt_step_size, check_acceptance, ensemble
-from dphys.nn import LatticeUNet
+from dphys.lattice.phi4 import Phi4Action
 from dphys.report import Report
-from dphys.stats import integrated_autocorrelation_time
-from dphys.train import augmented_batches, fit, warmup_cosine_adam
 from dphys.workflows import Param, Workflow, nonnegative, positive, register
 
 SAMPLER_CHOICES = ("em", "pc", "ode", "heun")
-OBSERVABLES = {"abs_M": r"$\langle|M|\rangle$", "chi2": r"$\chi_2$", "binder": "$U_L$",
-               "action_density": "S/V"}
 
 
-# --------------------------------------------------------------------------------------------
-# The pipeline (also usable from Python)
-# --------------------------------------------------------------------------------------------
-
-
-def hmc_ensemble(action: Phi4Action, L: int, *, chains: int, samples: int, therm: int, thin: int,
-                 n_leapfrog: int, key, progress: bool = True):
-    """HMC samples of shape (samples, chains, L, L), the mean acceptance and the frozen step size
-    (adapted by dual averaging during thermalisation, then the median over chains)."""
-    k_init, k_therm, k_run = jax.random.split(key, 3)
-    x0 = 0.5 * jax.random.normal(k_init, (chains, L, L))
-    kernel, x = adapt_step_size(HMC(action, 0.1, n_leapfrog), k_therm, x0, therm, return_positions=True)
-    step_size = float(kernel.step_size)
-    out = ensemble(kernel, k_run, x, samples, thin=thin, chunks=min(5, samples),
-                   progress="phi4-diffusion HMC" if progress else False)
-    acceptance = check_acceptance(out.info, step_size, chain_axis=1)
-    return np.asarray(out.samples), acceptance, step_size
-
-
-def train_score(data: np.ndarray, *, channels: tuple[int, ...], z2_odd: bool, sigma: float, steps: int,
-                batch_size: int, lr: float, key, checkpoint_dir=None, progress: bool = True, process: str = "ve"):
-    """Train a `ScoreModel(LatticeUNet, ...)` by denoising score matching on `data` (n, L, L) with
-    random translations and signs; returns (score, fit result). `process="ve"`: Song's VE SDE
-    `VESong(sigma)`, log-uniform ("ncsn") weighting; `"edm"`: EDM noise levels (0.002 ... 80)
-    with the EDM preconditioning and weighting, sigma_data the data's standard deviation."""
-    k_net, k_fit = jax.random.split(key)
-    net = LatticeUNet(1, channels, z2_odd=z2_odd, key=k_net)
-    sigma_data = float(np.std(data))
-    if process == "edm":
-        score = dd.ScoreModel(net, dd.EDM(sigma_min=0.002, sigma_max=80.0, sigma_data=sigma_data),
-                              edm_precondition=True)
-        weighting = "edm"
-    elif process == "ve":
-        score = dd.ScoreModel(net, dd.VESong(sigma=sigma), sigma_data=sigma_data)
-        weighting = "ncsn"
-    else:
-        raise ValueError(f"train_score: process={process!r}, expected 've' or 'edm'")
-    batch_fn = augmented_batches(data, batch_size, symmetry_augment)
-    optimizer = warmup_cosine_adam(lr, steps)
-    log_every = max(1, min(100, steps // 10))
-    result = fit(lambda model, batch, k: dd.dsm_loss(model, batch, k, weighting=weighting), score, optimizer,
-                 batch_fn, steps=steps, key=k_fit, log_every=log_every, checkpoint_dir=checkpoint_dir,
-                 checkpoint_every=None if checkpoint_dir is None else log_every * max(1, 500 // log_every),
-                 progress=progress, desc="phi4-diffusion training")
-    return result.model, result
-
-
-def compare(report: Report, label: str, est: dict, reference: dict, names=tuple(OBSERVABLES)) -> dict[str, float]:
-    """Report `est` against `reference` (both from `phi4_observables`): value, error, the HMC value
-    as reference and the deviation in combined standard errors. Returns {name: deviation}."""
-    devs = {}
-    for name in names:
-        a, b = est[name], reference[name]
-        combined = math.hypot(a.error, b.error)
-        dev = abs(a.value - b.value) / combined if combined > 0 else math.inf
-        report.add(f"{name}_{label}", a.value, a.error, b.value)
+def _compare(report: Report, label: str, est: dict, reference: dict) -> dict[str, float]:
+    """Report `est` against the independent `reference`: value, error, the reference value and the
+    deviation in combined standard errors (`deviations`)."""
+    devs = deviations(est, reference)
+    for name, dev in devs.items():
+        report.add(f"{name}_{label}", est[name].value, est[name].error, reference[name].value)
         if math.isfinite(dev):
             report.add(f"{name}_{label}_dev_sigma", dev)
-        devs[name] = dev
     return devs
-
-
-def _observables(x, action, tau=None):
-    """`phi4_observables` with 20 jackknife blocks (fewer for tiny ensembles); for a Markov chain with
-    integrated autocorrelation time `tau`, blocks of at least 4 tau (between 2 and 20 blocks)."""
-    if tau is None:
-        return phi4_observables(x, action, n_blocks=min(20, len(x)))
-    return phi4_observables(x, action, n_blocks=int(np.clip(len(x) // math.ceil(4 * tau), 2, 20)))
-
-
-def _draw(score, key, L, n, sampler, steps, rtol=1e-4, save_every=None, batch=512):
-    """dd.sample in batches of at most `batch` (memory) -> (samples (n, L, L) NumPy, info of the first batch)."""
-    parts, info0 = [], None
-    for i, start in enumerate(range(0, n, batch)):
-        m = min(batch, n - start)
-        x, info = dd.sample(score, jax.random.fold_in(key, i), (L, L), n_samples=m, sampler=sampler, steps=steps,
-                            rtol=rtol, atol=rtol, save_every=save_every if i == 0 else None)
-        parts.append(np.asarray(x))
-        info0 = info if info0 is None else info0
-    return np.concatenate(parts), info0
-
-
-def metropolis_proposals(score, key, L, n, kind, *, heun_steps=20, rtol=1e-4, probes=0, key_probes=None,
-                         batch=512):
-    """n proposals (L, L) with their log-densities for `dd.metropolis_correct` -> (proposals NumPy,
-    log q, score evaluations per proposal). `kind` "heun": Heun samples and the exact density of
-    the Heun map (`dd.sample_with_log_density`, d JVPs per evaluation); "ode": PF-ODE samples and
-    their PF-ODE likelihood (`dd.log_likelihood`, exact divergence or `probes` Hutchinson probes;
-    exact up to the tolerance `rtol`)."""
-    if kind == "heun":
-        parts = [dd.sample_with_log_density(score, jax.random.fold_in(key, i), (L, L), min(batch, n - start),
-                                            steps=heun_steps, progress="phi4-diffusion Metropolis proposals")
-                 for i, start in enumerate(range(0, n, batch))]
-        return (np.concatenate([np.asarray(p[0]) for p in parts]), jnp.concatenate([p[1] for p in parts]),
-                parts[0][2].n_score_evals)
-    if probes:
-        raise ValueError(f"metropolis_proposals: probes={probes}: a Hutchinson log q would make the exact "
-                         f"Metropolis correction inexact; use probes=0")
-    proposals, ode_info = _draw(score, key, L, n, "ode", 100, rtol=rtol)  # adaptive: 100 is only the saving grid
-    logq, lik = dd.log_likelihood(score, jnp.asarray(proposals), key=key_probes, n_probes=probes or None,
-                                  rtol=rtol, atol=rtol)
-    return proposals, logq, ode_info.n_score_evals + lik.n_score_evals
-
-
-def _converged_from(evals, ok):
-    """Fewest evaluations from which on every budget of the ladder agrees; None if the largest does not."""
-    best = None
-    for e, good in sorted(zip(evals, ok), reverse=True):
-        if not good:
-            break
-        best = e
-    return best
-
-
-# --------------------------------------------------------------------------------------------
-# The workflow
-# --------------------------------------------------------------------------------------------
 
 
 def _channels(config):
     return tuple(config["width"] * 2**i for i in range(config["levels"]))
 
 
+def _hmc(action, L, config, key, chains, samples, label):
+    return phi4_hmc_ensemble(action, L, chains=chains, samples=samples, n_adapt=config["therm"], thin=config["thin"],
+                             n_leapfrog=config["n_leapfrog"], key=key, progress=f"phi4-diffusion HMC ({label})")
+
+
 def run(config: dict[str, Any], report: Report) -> None:
     L, key = config["L"], jax.random.PRNGKey(config["seed"])
-    k_hmc, k_train, k_sample, k_mh, k_lik, k_traj, k_cost = jax.random.split(key, 7)
+    k_hmc, k_train, k_sample, k_mh, k_ref, k_traj, k_cost, k_scan = jax.random.split(key, 8)
     action = Phi4Action(kappa=config["kappa"], lam=config["lam"])
 
-    # 1. HMC ensemble
-    hmc, acceptance, step_size = hmc_ensemble(action, L, chains=config["chains"], samples=config["samples"],
-                                              therm=config["therm"], thin=config["thin"],
-                                              n_leapfrog=config["n_leapfrog"], key=k_hmc)
-    report.add("hmc_acceptance", acceptance)
-    report.add("hmc_step_size", step_size)
-    obs_hmc = _observables(hmc, action)
+    # 1. HMC: the training ensemble, and an independent reference ensemble (another key, its own chains)
+    hmc = _hmc(action, L, config, k_hmc, config["chains"], config["samples"], "training")
+    ref = _hmc(action, L, config, k_ref, config["ref_chains"], config["ref_samples"], "reference")
+    for label, ens in (("hmc", hmc), ("ref", ref)):
+        report.add(f"{label}_acceptance", ens.acceptance)
+        report.add(f"{label}_step_size", ens.step_size)
+        report.add(f"{label}_tau_int", ens.tau, ens.tau_error, unit="kept samples")
+    obs_hmc = phi4_estimates(hmc.samples, action, hmc.tau)
+    obs_ref = phi4_estimates(ref.samples, action, ref.tau)
     for name in OBSERVABLES:
         report.add(f"{name}_hmc", obs_hmc[name].value, obs_hmc[name].error)
+    # the two HMC ensembles against each other: a check of the errors themselves
+    _compare(report, "hmc_vs_ref", obs_hmc, obs_ref)
 
-    # 2. training
-    data = hmc.reshape(-1, L, L)
-    score, result = train_score(data, channels=_channels(config), z2_odd=config["z2_odd"], sigma=config["sigma"], process=config["process"],
-                                steps=config["train_steps"], batch_size=config["batch"], lr=config["lr"],
-                                key=k_train, checkpoint_dir=report.out_dir / "checkpoints")
+    # 2. training on the training ensemble only
+    data = hmc.samples.reshape(-1, L, L)
+    score, result = train_phi4_score(data, channels=_channels(config), z2_odd=config["z2_odd"], sigma=config["sigma"],
+                                     process=config["process"], steps=config["train_steps"],
+                                     batch_size=config["batch"], lr=config["lr"], key=k_train,
+                                     checkpoint_dir=report.out_dir / "checkpoints")
     tail = result.losses[-max(1, len(result.losses) // 10):]
     report.add("final_loss", np.mean(tail), np.std(tail) / math.sqrt(len(tail)))
 
-    # 3. samples with the chosen sampler against HMC
-    gen, info = _draw(score, k_sample, L, config["n_gen"], config["sampler"], config["steps"],
-                      rtol=config["ode_rtol"], save_every=max(1, config["steps"] // 10))
+    # 3. independent samples with the chosen sampler against the independent reference
+    gen, info = sample_phi4(score, k_sample, L, config["n_gen"], config["sampler"], config["steps"],
+                            rtol=config["ode_rtol"], save_every=max(1, config["steps"] // 10))
     report.add("score_evals_per_sample", info.n_score_evals)
-    obs_gen = _observables(gen, action)
-    compare(report, "gen", obs_gen, obs_hmc)
+    obs_gen = phi4_estimates(gen, action)
+    _compare(report, "gen", obs_gen, obs_ref)
 
-    # 4. Metropolis correction of Heun proposals (exact density of the Heun map) or PF-ODE ones
-    proposals, logq, mh_evals = metropolis_proposals(score, k_mh, L, config["n_mh"], config["mh_proposals"],
-                                                     heun_steps=config["mh_steps"], rtol=config["ode_rtol"],
-                                                     probes=config["probes"], key_probes=k_lik)
-    logp = -jax.vmap(action)(jnp.asarray(proposals))
-    # proposals through a folding Heun step (det J <= 0) have log q = +inf: rejected, counted here
-    report.add("mh_folded_fraction", float(np.mean(np.isinf(np.asarray(logq)))))
-    chain, mh_acceptance = dd.metropolis_correct(k_mh, jnp.asarray(proposals), logq, logp)
-    chain = np.asarray(chain)
-    report.add("mh_acceptance", mh_acceptance)
+    # 4. Metropolis correction of Heun proposals (exact density of the Heun map) or PF-ODE ones;
+    #    errors from jackknife blocks of >= 4 tau_int of the chain
+    proposals, logq, mh_evals = phi4_proposals(score, k_mh, L, config["n_mh"], config["mh_proposals"],
+                                               heun_steps=config["mh_steps"], rtol=config["ode_rtol"],
+                                               progress="phi4-diffusion Metropolis proposals")
+    mh = phi4_metropolis(k_mh, action, proposals, logq)
+    report.add("mh_folded_fraction", mh.folded_fraction)  # log q = +inf: through a folding Heun step, rejected
+    report.add("mh_acceptance", mh.acceptance)
     report.add("mh_score_evals_per_sample", mh_evals)
-    n_distinct = len(np.unique(chain.reshape(len(chain), -1), axis=0))
-    report.add("mh_distinct_states", n_distinct)
-    series = np.asarray(jax.vmap(action)(jnp.asarray(chain)), np.float64)
-    tau_mh = integrated_autocorrelation_time(series).tau if np.ptp(series) > 0 else None  # None: never moved
-    if tau_mh is not None:
-        report.add("mh_tau_int", tau_mh, integrated_autocorrelation_time(series).error, unit="proposals")
-    obs_mh = _observables(chain, action, tau_mh)
-    if n_distinct >= 3:  # a chain stuck on one or two states has no error estimate: report none
-        compare(report, "mh", obs_mh, obs_hmc)
+    report.add("mh_distinct_states", mh.n_distinct)
+    if mh.tau is not None:
+        report.add("mh_tau_int", mh.tau, mh.tau_error, unit="proposals")
+    obs_mh = phi4_estimates(mh.chain, action, mh.tau)
+    if mh.n_distinct >= 3:  # a chain stuck on one or two states has no error estimate: report none
+        _compare(report, "mh", obs_mh, obs_ref)
 
     # 5. figures
-    _figures(report, action, hmc, gen, chain, obs_hmc, obs_gen, obs_mh, config)
+    _figures(report, action, ref.samples, gen, mh.chain, obs_ref, obs_gen, obs_mh, config)
     _trajectories(report, action, score, info, k_traj, config)
 
     # 6. quality per cost
     if config["cost_study"]:
-        _cost_study(report, score, action, obs_hmc, k_cost, config)
+        _cost_study(report, score, action, obs_ref, k_cost, config)
+
+    # 7. autocorrelation of the diffusion-Metropolis chain against HMC across the transition
+    if config["kappa_scan"]:
+        _kappa_scan(report, config, k_scan)
 
 
 def _figures(report, action, hmc, gen, chain, obs_hmc, obs_gen, obs_mh, config):
     sampler = config["sampler"]
-    m = {"HMC": np.asarray(hmc).mean(axis=(-2, -1)).ravel(), f"diffusion ({sampler})": gen.mean(axis=(-2, -1)),
+    m = {"HMC (reference)": np.asarray(hmc).mean(axis=(-2, -1)).ravel(),
+         f"diffusion ({sampler})": gen.mean(axis=(-2, -1)),
          "diffusion + Metropolis": chain.mean(axis=(-2, -1))}
     s_of = jax.jit(jax.vmap(action))
     s = {k: np.asarray(s_of(jnp.asarray(v.reshape(-1, config["L"], config["L"])))) / config["L"] ** 2
-         for k, v in (("HMC", hmc), (f"diffusion ({sampler})", gen), ("diffusion + Metropolis", chain))}
+         for k, v in (("HMC (reference)", hmc), (f"diffusion ({sampler})", gen), ("diffusion + Metropolis", chain))}
     for name, values, label in (("magnetisation_histogram", m, "M"), ("action_histogram", s, "S / V")):
         with report.figure(name) as (fig, ax):
             lo = min(v.min() for v in values.values())
@@ -299,7 +209,7 @@ def _figures(report, action, hmc, gen, chain, obs_hmc, obs_gen, obs_mh, config):
             ax.legend()
     with report.figure("two_point") as (fig, ax):
         t = np.arange(config["L"])
-        for (k, obs), marker in zip((("HMC", obs_hmc), (f"diffusion ({sampler})", obs_gen),
+        for (k, obs), marker in zip((("HMC (reference)", obs_hmc), (f"diffusion ({sampler})", obs_gen),
                                      ("diffusion + Metropolis", obs_mh)), "osd"):
             ax.errorbar(t, obs["G"].value, obs["G"].error, fmt=marker, ms=4, capsize=2, label=k, alpha=0.8)
         ax.set(yscale="log", xlabel="t", ylabel=r"$G_c(t)$", title="connected two-point function")
@@ -355,18 +265,17 @@ def _cost_study(report, score, action, obs_hmc, key, config):
         for family, ladder in ladders.items():
             rows[family] = []
             for i, (sampler, steps, rtol) in enumerate(ladder):
-                x, info = _draw(score, jax.random.fold_in(key, 100 * len(rows) + i), L, n, sampler, steps,
-                                rtol=rtol or 1e-4)
-                obs = _observables(x, action)
-                dev = max(abs(obs[k].value - obs_hmc[k].value) / math.hypot(obs[k].error, obs_hmc[k].error)
-                          for k in ("abs_M", "chi2"))
+                x, info = sample_phi4(score, jax.random.fold_in(key, 100 * len(rows) + i), L, n, sampler, steps,
+                                      rtol=rtol or 1e-4)
+                obs = phi4_estimates(x, action)
+                dev = max(deviations(obs, obs_hmc, ("abs_M", "chi2")).values())
                 rows[family].append((info.n_score_evals, dev, obs))
                 bar.update(1)
     agree = config["agree_sigma"]
     first = {}
     for family, entries in rows.items():
         evals = [e for e, _, _ in entries]
-        first[family] = _converged_from(evals, [d <= agree for _, d, _ in entries])
+        first[family] = fewest_agreeing(evals, [d <= agree for _, d, _ in entries])
         for e, d, _ in entries:
             report.add(f"cost_{family}_{int(round(e))}_dev_sigma", d)
         if first[family] is not None:
@@ -382,6 +291,64 @@ def _cost_study(report, score, action, obs_hmc, key, config):
                ylabel=r"max deviation of $\langle|M|\rangle$, $\chi_2$ from HMC [sigma]",
                title="quality per cost")
         ax.legend()
+
+
+def _kappa_scan(report, config, key):
+    """tau_int (the larger of |M| and M^2) and seconds per independent sample of HMC and of the
+    diffusion-Metropolis chain (a model trained per kappa on that kappa's HMC ensemble, Heun
+    proposals with their exact density) at fixed L across the transition."""
+    L, n_mh = config["scan_L"], config["scan_n_mh"]
+    kappas = [float(v) for v in config["scan_kappas"].split(",")]
+    rows = []
+    for i, kappa in enumerate(kappas):
+        k_hmc, k_time, k_train, k_mh = jax.random.split(jax.random.fold_in(key, i), 4)
+        action = Phi4Action(kappa=kappa, lam=config["lam"])
+        hmc = phi4_hmc_ensemble(action, L, chains=config["chains"], samples=config["scan_hmc_samples"],
+                                n_adapt=config["therm"], n_leapfrog=config["n_leapfrog"], key=k_hmc,
+                                progress=f"phi4-diffusion scan kappa={kappa:g} HMC")
+        tau_hmc = chain_tau(hmc.samples)  # |M|, M^2; thin = 1: in trajectories
+        sec_hmc = hmc_seconds_per_trajectory(action, hmc, k_time, config["n_leapfrog"])
+        score, _ = train_phi4_score(hmc.samples.reshape(-1, L, L), channels=_channels(config), z2_odd=config["z2_odd"],
+                                    sigma=config["sigma"], process=config["process"],
+                                    steps=config["scan_train_steps"], batch_size=config["batch"], lr=config["lr"],
+                                    key=k_train, progress=False)
+        # two equal halves of the proposals: the first compiles, the second is timed
+        half = n_mh // 2
+        first = phi4_proposals(score, jax.random.fold_in(k_mh, 0), L, half, "heun", heun_steps=config["mh_steps"])
+        start = time.perf_counter()
+        second = phi4_proposals(score, jax.random.fold_in(k_mh, 1), L, half, "heun", heun_steps=config["mh_steps"])
+        jax.block_until_ready(second[1])
+        sec_mh = (time.perf_counter() - start) / half
+        mh = phi4_metropolis(k_mh, action, np.concatenate([first[0], second[0]]),
+                             jnp.concatenate([first[1], second[1]]))
+        tau_mh = chain_tau(mh.chain) if mh.n_distinct > 1 else None
+        tag = f"scan_kappa{kappa:g}"
+        report.add(f"{tag}_hmc_tau_int", tau_hmc[0], tau_hmc[1], unit="trajectories")
+        report.add(f"{tag}_hmc_seconds_per_independent", cost_per_independent(tau_hmc[0], sec_hmc), unit="s")
+        report.add(f"{tag}_mh_acceptance", mh.acceptance)
+        if tau_mh is None:
+            rows.append((kappa, tau_hmc, None, sec_hmc, sec_mh, mh.acceptance))
+            continue
+        report.add(f"{tag}_mh_tau_int", tau_mh[0], tau_mh[1], unit="proposals")
+        report.add(f"{tag}_mh_seconds_per_independent", cost_per_independent(tau_mh[0], sec_mh), unit="s")
+        report.add(f"{tag}_cost_ratio_mh_over_hmc",
+                   cost_per_independent(tau_mh[0], sec_mh) / cost_per_independent(tau_hmc[0], sec_hmc))
+        rows.append((kappa, tau_hmc, tau_mh, sec_hmc, sec_mh, mh.acceptance))
+    moved = [r for r in rows if r[2] is not None]
+    with report.figure("kappa_scan", ncols=2, figsize=(10, 4)) as (fig, axes):
+        axes[0].errorbar([r[0] for r in rows], [r[1][0] for r in rows], [r[1][1] for r in rows], fmt="o-",
+                         capsize=2, label="HMC (trajectories)")
+        axes[0].errorbar([r[0] for r in moved], [r[2][0] for r in moved], [r[2][1] for r in moved], fmt="s--",
+                         capsize=2, label="diffusion + Metropolis (proposals)")
+        axes[0].set(yscale="log", xlabel=r"$\kappa$", ylabel=r"$\tau_\mathrm{int}$ ($|M|$, $M^2$)",
+                    title=rf"L={L}, $\lambda$={config['lam']}")
+        axes[0].legend()
+        axes[1].plot([r[0] for r in rows], [cost_per_independent(r[1][0], r[3]) for r in rows], "o-", label="HMC")
+        axes[1].plot([r[0] for r in moved], [cost_per_independent(r[2][0], r[4]) for r in moved], "s--",
+                     label="diffusion + Metropolis")
+        axes[1].set(yscale="log", xlabel=r"$\kappa$", ylabel="seconds per independent sample",
+                    title="cost per independent sample (training not counted)")
+        axes[1].legend()
 
 
 def _ladder(text: str) -> str | None:
@@ -406,8 +373,10 @@ def _check(config: dict[str, Any]) -> str | None:
         return f"--L={config['L']} must be divisible by the pooling factor 2**(levels-1) = {factor}"
     if config["steps"] % 10 and config["steps"] >= 10:
         return f"--steps={config['steps']} must be a multiple of 10 (the trajectory is saved every steps/10)"
-    if config["n_mh"] < 2:
-        return f"--n-mh={config['n_mh']} must be >= 2"
+    if config["n_mh"] < 4:
+        return f"--n-mh={config['n_mh']} must be >= 4"
+    if config["kappa_scan"] and config["scan_L"] % factor:
+        return f"--scan-L={config['scan_L']} must be divisible by the pooling factor 2**(levels-1) = {factor}"
     if config["probes"] > 0:
         return (f"--probes={config['probes']}: a Hutchinson estimate of log q is never used for the exact "
                 f"Metropolis correction; use --probes 0 (the exact divergence)")
@@ -426,7 +395,8 @@ WORKFLOW = register(
             Param("kappa", 0.27, "hopping parameter (0.21 symmetric, 0.5 broken at L=32)", check=nonnegative),
             Param("lam", 0.022, "quartic coupling lambda", check=nonnegative),
             Param("chains", 16, "HMC chains", quick=8, check=positive),
-            Param("samples", 1000, "HMC samples per chain", quick=250, check=lambda v: None if v >= 20 else "must be >= 20"),
+            Param("samples", 1000, "HMC samples per chain", quick=250,
+                  check=lambda v: None if v >= 20 else "must be >= 20"),
             Param("therm", 300, "HMC thermalisation trajectories (step size adapts)", quick=100, check=positive),
             Param("thin", 2, "HMC trajectories per kept sample", quick=1, check=positive),
             Param("n_leapfrog", 10, "leapfrog steps per trajectory", check=positive),
@@ -461,6 +431,18 @@ WORKFLOW = register(
                   check=_ladder),
             Param("ode_ladder", "1e-2,1e-3,1e-4", "PF-ODE tolerances (rtol = atol) of the cost study",
                   check=_float_ladder),
+            Param("ref_chains", 16, "chains of the independent HMC reference ensemble", quick=8, check=positive),
+            Param("ref_samples", 1000, "samples per chain of the independent HMC reference ensemble", quick=250,
+                  check=lambda v: None if v >= 20 else "must be >= 20"),
+            Param("kappa_scan", False, "tau_int and cost per independent sample of HMC and of the "
+                  "diffusion-Metropolis chain across the transition (a model trained per kappa)"),
+            Param("scan_kappas", "0.22,0.25,0.27,0.29,0.31", "kappas of --kappa-scan", check=_float_ladder),
+            Param("scan_L", 8, "lattice size of --kappa-scan", check=lambda v: None if v >= 2 else "must be >= 2"),
+            Param("scan_hmc_samples", 2000, "HMC trajectories per chain at each kappa of the scan", quick=500,
+                  check=lambda v: None if v >= 20 else "must be >= 20"),
+            Param("scan_train_steps", 3000, "training steps at each kappa of the scan", quick=1000, check=positive),
+            Param("scan_n_mh", 256, "Metropolis proposals at each kappa of the scan (even)", quick=96,
+                  check=lambda v: None if v >= 8 and v % 2 == 0 else "must be even and >= 8"),
             Param("agree_sigma", 2.0, "agreement threshold of the cost study (combined standard errors)",
                   check=positive),
         ),
