@@ -6,7 +6,7 @@ Cost per independent configuration = (time per configuration) x 2 tau_int(Q). Di
 independent (tau_int(Q) = 1/2, measured 0.45-0.47 +- 0.07-0.11 in the workflow); for HMC tau_int(Q)
 is measured in the setup from `CHAINS` chains of `N_TAU` trajectories started from independent
 hot configurations (ordered starts would all sit in Q = 0); at beta = 7 on 16x16 these are frozen,
-so the estimate is the lower bound T C / (2 (n_changes + 1)) of `u1_diffusion.tau_q`, and the
+so the estimate is the lower bound T C / (2 (n_changes + 1)) of `dphys.lattice.tau_q`, and the
 ratio below is a conservative (upper) bound on the diffusion/HMC cost ratio. The case times
 diffusion producing N_INDEP configurations against HMC running N_INDEP * 2 tau_int trajectories
 (spread over CHAINS chains), i.e. the same number of independent configurations; ratio =
@@ -22,9 +22,9 @@ import numpy as np
 
 import dphys.diffusion as dd
 from benchmarks.harness import Case
-from dphys.lattice import HMC, U1Action, sample_chains, topological_charge, wrap
-from dphys.lattice.u1_diffusion import ConditionedU1Score, U1Score, U1ScoreNet, hmc_refine, sample_u1
-from dphys.workflows.u1_diffusion import tau_q
+from dphys.generative.u1 import ConditionedU1Score, U1Score, hmc_refine, sample_u1
+from dphys.lattice import HMC, U1Action, sample_chains, tau_q, topological_charge, wrap
+from dphys.nn import U1ScoreNet
 
 BETA, L, CHAINS, N_LEAPFROG = 7.0, 16, 8, 10
 

@@ -18,15 +18,9 @@ import optax
 import dphys
 import dphys.diffusion as dd
 import dphys.lattice as lat
-from dphys.lattice.u1_diffusion import (
-    ConditionedU1Score,
-    U1Score,
-    U1ScoreNet,
-    gauge_augment,
-    hmc_refine,
-    sample_u1,
-    u1_dsm_loss,
-)
+from dphys.generative.u1 import ConditionedU1Score, U1Score, hmc_refine, sample_u1, u1_dsm_loss
+from dphys.lattice import gauge_augment
+from dphys.nn import U1ScoreNet
 
 L, beta_train, beta_target = 8, 1.0, 5.0
 k_hmc, k_net, k_fit, k_gen, k_ref = jax.random.split(jax.random.PRNGKey(0), 5)
@@ -61,7 +55,7 @@ exact = lat.u1_exact(beta_target, L)
 print(f"refinement acceptance {acceptance:.3f}")
 # the same sampler without the global topological term (an ablation): chi_t comes out about eight times
 # too large, whatever the refinement does
-no_top = lat.U1Score(result.model.net, result.model.process, beta_train, L, topological=False)
+no_top = U1Score(result.model.net, result.model.process, beta_train, L, topological=False)
 ablated = sample_u1(ConditionedU1Score(no_top, beta_target, s_exact=0.05, mode="keep"), k_gen, L, 256, steps=200)
 for label, x in (("raw", raw), ("refined", refined), ("no top.", ablated)):
     obs = lat.u1_observables(np.asarray(x))

@@ -35,6 +35,7 @@ x, log_q, info = dd.sample_with_log_density(score, key, shape, n_samples, steps=
 chain, acceptance = dd.metropolis_correct(key, x, log_q, log_p)      # arrays (n,) or fns of one state;
 #   jit-able; log_q = +inf is rejected (dphys.mcmc.independence_chain). Never a Hutchinson log_q.
 xs = dd.forward(process, key, x0, ts, dt=1e-3)                       # forward SDE via dphys.integrate_sde
+dd.wrapped_normal_score(x, x0, s); dd.wrapped_normal_log_prob(x, s)  # noise on angles (the torus)
 ```
 
 Networks see `c_in x` with $c_{in} = 1/\sqrt{\alpha_t^2\sigma_d^2 + s_t^2}$ and their output is
@@ -74,3 +75,5 @@ from dphys.diffusion.score import WEIGHTINGS as WEIGHTINGS
 from dphys.diffusion.score import ScoreModel as ScoreModel
 from dphys.diffusion.score import dsm_loss as dsm_loss
 from dphys.diffusion.score import sample_training_times as sample_training_times
+from dphys.diffusion.wrapped import wrapped_normal_log_prob as wrapped_normal_log_prob
+from dphys.diffusion.wrapped import wrapped_normal_score as wrapped_normal_score

@@ -37,8 +37,8 @@ from dphys.nn.mlp import (
     NoiseEmbedding,
     _antisymmetrise,
     _check_positive_int,
-    _initialise,
     check_noise_level,
+    initialise,
 )
 
 __all__ = ["CircularConv2d", "LatticeUNet", "circular_conv2d"]
@@ -129,7 +129,7 @@ class CircularConv2d(eqx.Module):
         bound = 1 / math.sqrt(kernel_size**2 * in_channels)
         weight = np.full((kernel_size, kernel_size, in_channels, out_channels), bound)
         bias = np.zeros(out_channels) if use_bias else None
-        self.weight, self.bias = _initialise((weight, bias), key)
+        self.weight, self.bias = initialise((weight, bias), key)
         self.method = method
 
     def __call__(self, x: Float[Array, "C_in H W"]) -> Float[Array, "C_out H W"]:
@@ -238,7 +238,7 @@ class LatticeUNet(AbstractScoreNet):
             up.append((block(previous + c, c), block(c, c)))
             previous = c
         project = CircularConv2d(channels[0], out_channels, kernel_size, method=method, key=None)
-        self.embedding, self.lift, self.down, self.up, self.project = _initialise(
+        self.embedding, self.lift, self.down, self.up, self.project = initialise(
             (embedding, lift, down, up, project), key
         )
 

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-__all__ = ["AbstractScoreNet", "NoiseEmbedding", "ScoreMLP", "check_noise_level"]
+__all__ = ["AbstractScoreNet", "Linear", "NoiseEmbedding", "ScoreMLP", "check_noise_level", "initialise"]
 
 
 class AbstractScoreNet(eqx.Module):
@@ -46,14 +46,18 @@ def _check_positive_int(name: str, what: str, value) -> int:
     return value
 
 
-def _initialise(tree: Any, key: PRNGKeyArray | None) -> Any:
+def initialise(tree: Any, key: PRNGKeyArray | None) -> Any:
     r"""Random initial weights from ONE `jax.random.uniform` draw for the whole network.
 
     Every floating NumPy leaf of `tree` holds the bound of its initial distribution (a weight
     $\pm 1/\sqrt{\text{fan-in}}$, a bias 0); it becomes `bound * U(-1, 1)` in the default float
     dtype. One draw instead of one per layer: each eagerly executed random call of a new shape
     compiles its own kernel (about 0.5 s each on a loaded CPU). With `key=None` the templates
-    are returned unchanged (a parent module initialises them together with its own)."""
+    are returned unchanged (a parent module initialises them together with its own).
+
+    **Arguments:** `tree`, a pytree whose floating NumPy leaves are bounds; `key` (or None).
+
+    **Returns:** the tree with those leaves replaced by JAX arrays (others unchanged)."""
     if key is None:
         return tree
     leaves, treedef = jax.tree.flatten(tree)
@@ -79,7 +83,7 @@ class Linear(eqx.Module):
     def __init__(self, in_size: int, out_size: int, *, key: PRNGKeyArray | None):
         bound = 1 / math.sqrt(in_size)
         template = (np.full((out_size, in_size), bound), np.full((out_size,), bound))
-        self.weight, self.bias = _initialise(template, key)
+        self.weight, self.bias = initialise(template, key)
 
     def __call__(self, x: Float[Array, " in"]) -> Float[Array, " out"]:
         return self.weight @ x + self.bias
@@ -92,7 +96,7 @@ class MLP(eqx.Module):
 
     def __init__(self, in_size: int, out_size: int, width: int, depth: int, *, key: PRNGKeyArray | None):
         sizes = [in_size] + [width] * depth + [out_size]
-        self.layers = _initialise(tuple(Linear(a, b, key=None) for a, b in zip(sizes[:-1], sizes[1:])), key)
+        self.layers = initialise(tuple(Linear(a, b, key=None) for a, b in zip(sizes[:-1], sizes[1:])), key)
 
     def __call__(self, x: Float[Array, " in"]) -> Float[Array, " out"]:
         for layer in self.layers[:-1]:
@@ -193,7 +197,7 @@ class ScoreMLP(AbstractScoreNet):
         size = math.prod(shape)
         self.shape = shape
         self.z2_odd = z2_odd
-        self.embedding, self.mlp = _initialise(
+        self.embedding, self.mlp = initialise(
             (NoiseEmbedding(embed_dim, key=None), MLP(size + embed_dim, size, width, depth, key=None)), key
         )
 

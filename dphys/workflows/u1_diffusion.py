@@ -72,7 +72,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from typing import Any
 
 import jax
@@ -80,24 +79,17 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-import dphys.diffusion as dd
-from dphys.lattice.exact import u1_exact
-from dphys.lattice.u1 import U1Action, plaquette, u1_observables, wrap
-from dphys.lattice.u1_diffusion import (
+from dphys.generative.u1 import (
     CONDITIONING_MODES,
-    ConditionedU1Score,
-    U1Score,
-    U1ScoreNet,
-    gauge_augment,
-    hmc_refine,
-    sample_u1,
-    u1_dsm_loss,
-    u1_proposals,
+    diffusion_ensemble,
+    train_u1_score,
+    u1_exact_metropolis,
+    u1_hmc_ensemble,
 )
-from dphys.mcmc import HMC, adapt_step_size, check_acceptance, ensemble
+from dphys.lattice.exact import u1_exact
+from dphys.lattice.u1 import plaquette, tau_q, u1_observables
 from dphys.report import Report
 from dphys.stats import integrated_autocorrelation_time
-from dphys.train import augmented_batches, fit, warmup_cosine_adam
 from dphys.workflows import Param, Workflow, positive, register
 
 LOOPS = ((1, 1), (1, 2), (2, 2))
@@ -128,123 +120,22 @@ def _betas_check(text: str) -> str | None:
     return None
 
 
-def hmc_ensemble(beta: float, L: int, *, chains: int, samples: int, therm: int, n_leapfrog: int, key,
-                 start: str = "hot"):
-    """HMC chains of the Wilson action: (samples (n, chains, 2, L, L), acceptance, step size, seconds per
-    trajectory and chain). `start`: "hot" (uniform links) or "ordered" (all links zero, Q = 0). The
-    samples run in two equal halves (one compilation); the second half is timed."""
-    k_init, k_therm, k_run = jax.random.split(key, 3)
-    action = U1Action(jnp.asarray(beta))  # traced: one compilation for every beta
-    kernel = HMC(action, 0.3 / math.sqrt(beta), n_leapfrog, wrap=wrap)
-    if start == "hot":
-        x0 = jax.random.uniform(k_init, (chains, 2, L, L), minval=-np.pi, maxval=np.pi)
-    else:
-        x0 = jnp.zeros((chains, 2, L, L))
-    kernel, x = adapt_step_size(kernel, k_therm, x0, therm, return_positions=True)
-    step = float(kernel.step_size)
-    out = ensemble(kernel, k_run, x, samples, chunks=2)  # (2 ceil(samples / 2), chains, 2, L, L)
-    acc = check_acceptance(out.info, step, chain_axis=1)
-    half = out.samples.shape[0] // 2
-    return np.asarray(out.samples)[:samples], acc, step, out.seconds[1] / (half * chains)
-
-
-def train_u1_score(data: np.ndarray, beta: float, *, width: int, depth: int, s_min: float, s_max: float,
-                   steps: int, batch_size: int, lr: float, key, checkpoint_dir=None, progress: bool = True,
-                   topological: bool = True):
-    """Train a `U1Score` on link configurations `data` (n, 2, L, L) at coupling `beta` by wrapped
-    DSM on gauge-augmented batches; returns (score, fit result)."""
-    k_net, k_fit = jax.random.split(key)
-    L = data.shape[-1]
-    score = U1Score(U1ScoreNet(width, depth, key=k_net), dd.VEGeometric(s_min, s_max), beta, L, topological)
-    batch_fn = augmented_batches(data, batch_size, gauge_augment)
-    optimizer = warmup_cosine_adam(lr, steps)
-    log_every = max(1, min(100, steps // 10))
-    result = fit(lambda m, b, k: u1_dsm_loss(m, b, k), score, optimizer, batch_fn, steps=steps, key=k_fit,
-                 log_every=log_every, checkpoint_dir=checkpoint_dir,
-                 checkpoint_every=None if checkpoint_dir is None else log_every * max(1, 500 // log_every),
-                 progress=progress, desc="u1-diffusion training")
-    return result.model, result
-
-
-def diffusion_ensemble(score: U1Score, beta: float, key, *, n: int, sampler: str, steps: int, n_corrector: int,
-                       s_exact: float, mode: str, n_refine: int):
-    """Conditioned reverse-SDE samples at `beta` and their HMC refinement: (raw, refined, acceptance,
-    seconds per configuration for generation + refinement). Two equal halves (one compilation each
-    for sampling and refinement); the second half is timed."""
-    cond = ConditionedU1Score(score, beta, s_exact=s_exact, mode=mode)
-    L = score.L
-    half = -(-n // 2)
-    raws, refs, accs = [], [], []
-    for i in range(2):
-        k_gen, k_ref = jax.random.split(jax.random.fold_in(key, i))
-        t0 = time.perf_counter()
-        raw = jax.block_until_ready(sample_u1(cond, k_gen, L, half, steps=steps, sampler=sampler,
-                                              n_corrector=n_corrector, batch=half))
-        t_gen = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        if n_refine > 0:
-            refined, acc = hmc_refine(k_ref, raw, beta, n_trajectories=n_refine)
-            refined = jax.block_until_ready(refined)
-        else:
-            refined, acc = raw, float("nan")
-        t_ref = time.perf_counter() - t0
-        raws.append(np.asarray(raw))
-        refs.append(np.asarray(refined))
-        accs.append(acc)
-    return np.concatenate(raws)[:n], np.concatenate(refs)[:n], float(np.mean(accs)), (t_gen + t_ref) / half
-
-
-def tau_q(q: np.ndarray, min_changes: int = 20) -> tuple[float, float, bool]:
-    """tau_int of the charge series `q` ((T,) or (T, chains), in updates) with its error and whether
-    it is only a lower bound. Wolff's estimate needs many changes of Q; with n_c changes in T*C
-    updates the mean time between changes is T C/n_c, and tau_int >= T C/(2 (n_c + 1)) is used when
-    larger. A series with fewer than `min_changes` changes of Q (frozen) or shorter than 50 tau is
-    flagged as a lower bound."""
-    q = np.asarray(q, dtype=np.float64)
-    q2 = q.reshape(q.shape[0], -1)
-    T, C = q2.shape
-    n_changes = int(np.sum(np.diff(q2, axis=0) != 0))
-    bound = T * C / (2.0 * (n_changes + 1))
-    if n_changes == 0:
-        return bound, float("nan"), True
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        tau = integrated_autocorrelation_time(q2)
-    value, error = float(tau.tau), float(tau.error)
-    if n_changes < min_changes and bound > value:
-        value, error = bound, float("nan")
-    return value, error, bool(n_changes < min_changes or T < 50 * value)
-
-
-def exact_metropolis(report: Report, tag: str, score: U1Score, beta: float, exact: dict, key, config) -> None:
-    """Independence Metropolis at `beta` with Heun proposals of the conditioned score and their exact
-    density (`u1_proposals`): acceptance, effective sample size of the weights p/q per proposal,
-    distinct states, and the corrected observables against `exact` (when at least 20 proposals
-    were accepted)."""
-    k_prop, k_acc = jax.random.split(key)
-    cond = ConditionedU1Score(score, beta, s_exact=config["s_exact"], mode=config["conditioning"])
-    x, log_q = u1_proposals(cond, k_prop, score.L, config["n_mh"], steps=config["mh_steps"],
-                            progress=f"u1-diffusion exact Metropolis, beta = {beta:g}")
-    log_p = jax.vmap(lambda u: -U1Action(jnp.asarray(beta))(u))(x)
-    chain, acceptance = dd.metropolis_correct(k_acc, x, log_q, log_p)
-    # proposals through a folding Heun step (det J <= 0) have log q = +inf: rejected, counted here
-    report.add(f"{tag}_mh_folded_fraction", float(np.mean(np.isinf(np.asarray(log_q)))))
-    log_w = np.array(log_p - log_q, dtype=np.float64)
-    w = np.exp(log_w - np.max(log_w[np.isfinite(log_w)], initial=0.0))
-    w = np.where(np.isfinite(log_w), w, 0.0)
-    report.add(f"{tag}_mh_acceptance", acceptance)
-    report.add(f"{tag}_mh_ess_fraction", float(w.sum() ** 2 / (w**2).sum() / len(w)))
-    chain = np.asarray(chain)
-    n_distinct = len(np.unique(chain.reshape(len(chain), -1), axis=0))
-    report.add(f"{tag}_mh_distinct_states", n_distinct)
-    # with few accepted moves the chain's autocorrelation (and so its error) cannot be estimated
-    # the chain's integrated autocorrelation time (of the plaquette); u1_observables' errors use tau_int
-    series = np.asarray(jax.vmap(plaquette)(jnp.asarray(chain)), np.float64)
+def exact_metropolis(report: Report, tag: str, score, beta: float, exact: dict, key, config) -> None:
+    """Report the exact independence Metropolis of `u1_exact_metropolis` at `beta`: acceptance, ESS
+    fraction of the weights p/q, distinct states, folded fraction, the chain's tau_int (of the
+    plaquette) and the corrected observables against `exact` when at least 20 proposals were accepted."""
+    mh = u1_exact_metropolis(score, beta, key, n=config["n_mh"], steps=config["mh_steps"], s_exact=config["s_exact"],
+                             mode=config["conditioning"], progress=f"u1-diffusion exact Metropolis, beta = {beta:g}")
+    report.add(f"{tag}_mh_folded_fraction", mh.folded_fraction)
+    report.add(f"{tag}_mh_acceptance", mh.acceptance)
+    report.add(f"{tag}_mh_ess_fraction", mh.ess_fraction)
+    report.add(f"{tag}_mh_distinct_states", mh.distinct_states)
+    series = np.asarray(jax.vmap(plaquette)(jnp.asarray(mh.chain)), np.float64)
     if np.ptp(series) > 0:  # a chain that never moved has no autocorrelation time
         tau = integrated_autocorrelation_time(series)
         report.add(f"{tag}_mh_tau_int", tau.tau, tau.error, unit="proposals")
-    if acceptance * (len(chain) - 1) >= 20:
-        compare_exact(report, f"{tag}_mh", u1_observables(chain, LOOPS), exact)
+    if mh.acceptance * (len(mh.chain) - 1) >= 20:
+        compare_exact(report, f"{tag}_mh", u1_observables(mh.chain, LOOPS), exact)
 
 
 def compare_exact(report: Report, label: str, est: dict, exact: dict) -> dict[str, float]:
@@ -271,10 +162,11 @@ def run(config: dict[str, Any], report: Report) -> None:
     betas = parse_betas(config["betas"])
     k_hmc, k_train, k_gen, k_ref = jax.random.split(key, 4)
     k_mh = jax.random.fold_in(key, 4)
+    k_dm = jax.random.fold_in(key, 5)
 
     # 1. training ensemble
-    hmc, acc, step, _ = hmc_ensemble(beta0, L, chains=config["chains"], samples=config["samples"],
-                                     therm=config["therm"], n_leapfrog=config["n_leapfrog"], key=k_hmc)
+    hmc, acc, step, _ = u1_hmc_ensemble(beta0, L, chains=config["chains"], samples=config["samples"],
+                                        therm=config["therm"], n_leapfrog=config["n_leapfrog"], key=k_hmc)
     report.add("train_hmc_acceptance", acc)
     exact0 = u1_exact(beta0, L, LOOPS)
     obs0 = u1_observables(hmc, LOOPS)
@@ -299,6 +191,15 @@ def run(config: dict[str, Any], report: Report) -> None:
             score, beta, jax.random.fold_in(k_gen, i), n=config["n_gen"], sampler=config["sampler"],
             steps=config["steps"], n_corrector=config["n_corrector"], s_exact=config["s_exact"],
             mode=config["conditioning"], n_refine=config["n_refine"])
+        dm4u1 = None
+        if config["dm4u1_levels"] > 0:  # DM4U1's conditioning and sampler, the same refinement
+            dm4u1 = diffusion_ensemble(
+                score, beta, jax.random.fold_in(k_dm, i), n=config["n_gen"], sampler="annealed",
+                steps=config["dm4u1_levels"], s_exact=config["s_exact"], mode="dm4u1", n_refine=config["n_refine"],
+                n_langevin=config["n_langevin"], s_metropolis=config["s_metropolis"])
+            compare_exact(report, f"{tag}_dm4u1_raw", u1_observables(dm4u1.raw, LOOPS), exact)
+            compare_exact(report, f"{tag}_dm4u1", u1_observables(dm4u1.refined, LOOPS), exact)
+            report.add(f"{tag}_dm4u1_seconds_per_config", dm4u1.seconds, unit="s")
         obs_raw, obs_diff = u1_observables(raw, LOOPS), u1_observables(refined, LOOPS)
         compare_exact(report, f"{tag}_raw", obs_raw, exact)
         devs = compare_exact(report, f"{tag}_diff", obs_diff, exact)
@@ -310,9 +211,10 @@ def run(config: dict[str, Any], report: Report) -> None:
         if config["n_mh"] > 0:
             exact_metropolis(report, tag, score, beta, exact, jax.random.fold_in(k_mh, i), config)
 
-        hmc_b, acc_b, _, sec_traj = hmc_ensemble(beta, L, chains=config["hmc_chains"], samples=config["hmc_samples"],
-                                                therm=config["therm"], n_leapfrog=config["n_leapfrog"],
-                                                key=jax.random.fold_in(k_ref, i), start="ordered")
+        hmc_b, acc_b, _, sec_traj = u1_hmc_ensemble(beta, L, chains=config["hmc_chains"],
+                                                    samples=config["hmc_samples"], therm=config["therm"],
+                                                    n_leapfrog=config["n_leapfrog"], key=jax.random.fold_in(k_ref, i),
+                                                    start="ordered")
         obs_hmc = u1_observables(hmc_b, LOOPS)
         compare_exact(report, f"{tag}_hmc", obs_hmc, exact)
         report.add(f"{tag}_hmc_acceptance", acc_b)
@@ -324,6 +226,7 @@ def run(config: dict[str, Any], report: Report) -> None:
         report.add(f"{tag}_cost_per_indep_hmc", cost_h, unit="s")
         report.add(f"{tag}_cost_ratio_hmc_over_diff", cost_h / cost_d)
         rows.append(dict(beta=beta, exact=exact, diff=obs_diff, raw=obs_raw, hmc=obs_hmc, dev=devs,
+                         dm4u1=None if dm4u1 is None else u1_observables(dm4u1.refined, LOOPS),
                          q_diff=obs_diff["Q_history"], q_hmc=obs_hmc["Q_history"]))
 
     _figures(report, rows, L, beta0)
@@ -333,9 +236,12 @@ def _figures(report: Report, rows, L: int, beta0: float):
     grid = np.linspace(0.5, max(r["beta"] for r in rows) * 1.1, 60)
     with report.figure("chi_t_vs_beta") as (fig, ax):
         ax.plot(grid, [u1_exact(b, L)["chi_t"] for b in grid], "k-", lw=1, label=f"exact (L={L})")
-        for key, fmt, label in (("diff", "o", "diffusion + HMC refine"), ("raw", "s", "diffusion (raw)"),
-                                ("hmc", "^", "HMC (ordered start)")):
-            b = np.array([r["beta"] for r in rows]) * (1 + 0.01 * "o s ^".index(fmt))
+        series = [("diff", "o", "diffusion + HMC refine"), ("raw", "s", "diffusion (raw)"),
+                  ("hmc", "^", "HMC (ordered start)")]
+        if rows[0]["dm4u1"] is not None:
+            series.append(("dm4u1", "D", "DM4U1 conditioning + refine"))
+        for key, fmt, label in series:
+            b = np.array([r["beta"] for r in rows]) * (1 + 0.01 * "o s ^ D".index(fmt))
             v = np.array([r[key]["chi_t"].value for r in rows])
             e = np.nan_to_num(np.array([r[key]["chi_t"].error for r in rows]))
             ok = v > 0
@@ -402,6 +308,12 @@ WORKFLOW = register(
                   check=lambda v: None if v == 0 or v >= 2 else "must be 0 or >= 2"),
             Param("mh_steps", 10, "Heun steps of those proposals (their density costs 2 L^2 JVPs per evaluation)",
                   check=positive),
+            Param("dm4u1_levels", 100, "noise levels of DM4U1's annealed Langevin sampler for the comparison "
+                  "mode (the whole learned score times beta/beta_train; 0: no comparison)",
+                  check=lambda v: None if v >= 0 else "must be >= 0"),
+            Param("n_langevin", 2, "Langevin steps per noise level (DM4U1 comparison)", check=positive),
+            Param("s_metropolis", 0.05, "link noise below which the DM4U1 Langevin steps are Metropolis-adjusted "
+                  "at the exact target action (radians)", check=lambda v: None if v >= 0 else "must be >= 0"),
             Param("hmc_chains", 8, "HMC chains at each target beta (ordered start)", quick=4, check=positive),
             Param("hmc_samples", 2000, "HMC trajectories per chain at each target beta", quick=400,
                   check=lambda v: None if v >= 20 else "must be >= 20"),

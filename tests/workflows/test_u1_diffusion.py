@@ -4,11 +4,12 @@ the costs and their ratio are reported; the figures are written; bad parameters 
 
 import json
 
-import numpy as np
 import pytest
 
 from dphys.lattice import u1_exact
-from dphys.workflows.u1_diffusion import WORKFLOW, parse_betas, tau_q
+from dphys.workflows import get_workflow
+
+WORKFLOW = get_workflow("u1-diffusion")
 
 TINY = dict(L=4, chains=4, samples=30, therm=20, width=4, depth=1, train_steps=20, batch=16, steps=10, n_gen=16,
             n_refine=2, hmc_chains=4, hmc_samples=30, betas="2,3", n_mh=8, mh_steps=2)
@@ -43,17 +44,8 @@ def test_metrics_with_errors_and_exact_references(report):
     assert (out / "chi_t_vs_beta.png").exists() and (out / "q_history.png").exists()
 
 
-def test_tau_q_frozen_and_independent_series():
-    assert tau_q(np.zeros((100, 3))) == (150.0, pytest.approx(float("nan"), nan_ok=True), True)
-    q = np.random.default_rng(0).integers(-2, 3, (4000,)).astype(float)
-    tau, err, lower = tau_q(q)
-    assert abs(tau - 0.5) < 3 * err + 0.05 and not lower
-
-
 def test_bad_parameters():
     for bad in ("3,-1", "0", "x", ""):
-        with pytest.raises(ValueError, match="betas"):
-            parse_betas(bad)
         with pytest.raises(ValueError, match="betas"):
             WORKFLOW.config(quick=True, betas=bad)
     with pytest.raises(ValueError, match="s-min"):
