@@ -20,3 +20,22 @@ from dphys.generative.phi4 import phi4_metropolis as phi4_metropolis
 from dphys.generative.phi4 import phi4_proposals as phi4_proposals
 from dphys.generative.phi4 import sample_phi4 as sample_phi4
 from dphys.generative.phi4 import train_phi4_score as train_phi4_score
+
+# U(1) (dphys.generative.u1): a plaquette score trained at beta_train, conditioned on beta_target
+#     score, _ = train_u1_score(links, beta_train, width=16, depth=3, s_min=0.01, s_max=3.0, steps=500,
+#                               batch_size=64, lr=2e-3, key=key)
+#     ens = diffusion_ensemble(score, 5.0, key, n=256, mode="keep")      # or mode="dm4u1", sampler="annealed"
+from dphys.generative.u1 import CONDITIONING_MODES as CONDITIONING_MODES
+from dphys.generative.u1 import ConditionedU1Score as ConditionedU1Score
+from dphys.generative.u1 import DiffusionEnsemble as DiffusionEnsemble
+from dphys.generative.u1 import MetropolisResult as MetropolisResult
+from dphys.generative.u1 import U1Score as U1Score
+from dphys.generative.u1 import annealed_langevin as annealed_langevin
+from dphys.generative.u1 import diffusion_ensemble as diffusion_ensemble
+from dphys.generative.u1 import hmc_refine as hmc_refine
+from dphys.generative.u1 import sample_u1 as sample_u1
+from dphys.generative.u1 import train_u1_score as train_u1_score
+from dphys.generative.u1 import u1_dsm_loss as u1_dsm_loss
+from dphys.generative.u1 import u1_exact_metropolis as u1_exact_metropolis
+from dphys.generative.u1 import u1_hmc_ensemble as u1_hmc_ensemble
+from dphys.generative.u1 import u1_proposals as u1_proposals
