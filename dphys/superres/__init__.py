@@ -14,12 +14,19 @@ sr.mae_rmse(...); sr.categorical_scores(...); sr.power_spectrum(...); sr.crps_en
 sr.rmse_ratio(mean, det, truth, mask)          # paired scene bootstrap: value, error, 68 % interval
 sr.ensemble_mean_decomposition(members, truth, mask, reference=det)   # MSE_m = MSE_inf + spread^2/m
 sr.reliability_diagram(members, truth, mask)   # RMSE of the mean per spread bin, bootstrap errors
+
+reg, _ = sr.train_regression(key, cond, target, factor=2, steps=600)          # dphys.fit wrappers
+score, _ = sr.train_diffusion(key, cond, target - sr.predict(reg, cond), factor=2, sigma_data=0.5)
+scores, reliability = sr.retrieval_scores(truth, {"det": d, "mean": m, "bicubic": b}, members)
+phis, acc = sr.phi4_hmc_ensemble(key, action, L=8, n_samples=512)             # lattice part
+sr.two_point_comparison(phis, {"generated": gen}, action)                     # C(r), G_c(t), paired C
 ```
 """
 
 from dphys.superres.data import CONTINUOUS as CONTINUOUS
 from dphys.superres.data import PHASES as PHASES
 from dphys.superres.data import TARGET_CHANNELS as TARGET_CHANNELS
+from dphys.superres.data import UNITS as UNITS
 from dphys.superres.data import SceneBatch as SceneBatch
 from dphys.superres.data import SceneConfig as SceneConfig
 from dphys.superres.data import bicubic_upsample as bicubic_upsample
@@ -36,6 +43,14 @@ from dphys.superres.data import generate_scenes as generate_scenes
 from dphys.superres.data import lattice_pairs as lattice_pairs
 from dphys.superres.data import load_pairs as load_pairs
 from dphys.superres.data import scene_fields as scene_fields
+from dphys.superres.evaluation import PHASE_NAMES as PHASE_NAMES
+from dphys.superres.evaluation import high_k_log_error as high_k_log_error
+from dphys.superres.evaluation import power_spectra as power_spectra
+from dphys.superres.evaluation import retrieval_scores as retrieval_scores
+from dphys.superres.lattice import block_residual_rms as block_residual_rms
+from dphys.superres.lattice import phi4_hmc_ensemble as phi4_hmc_ensemble
+from dphys.superres.lattice import site_correlator as site_correlator
+from dphys.superres.lattice import two_point_comparison as two_point_comparison
 from dphys.superres.metrics import categorical_scores as categorical_scores
 from dphys.superres.metrics import crps_ensemble as crps_ensemble
 from dphys.superres.metrics import crps_gaussian as crps_gaussian
@@ -50,10 +65,15 @@ from dphys.superres.model import predict as predict
 from dphys.superres.model import regression_loss as regression_loss
 from dphys.superres.model import sample_ensemble as sample_ensemble
 from dphys.superres.model import upsample_condition as upsample_condition
+from dphys.superres.training import lattice_augment as lattice_augment
+from dphys.superres.training import log_interval as log_interval
+from dphys.superres.training import train_diffusion as train_diffusion
+from dphys.superres.training import train_regression as train_regression
 from dphys.superres.uncertainty import BootstrapEstimate as BootstrapEstimate
 from dphys.superres.uncertainty import csi_ratio as csi_ratio
 from dphys.superres.uncertainty import ensemble_mean_decomposition as ensemble_mean_decomposition
 from dphys.superres.uncertainty import reliability_diagram as reliability_diagram
 from dphys.superres.uncertainty import rmse_ratio as rmse_ratio
 from dphys.superres.uncertainty import scene_bootstrap as scene_bootstrap
+from dphys.superres.uncertainty import spread_error_correlation as spread_error_correlation
 from dphys.superres.uncertainty import squared_error_totals as squared_error_totals

@@ -69,7 +69,8 @@ from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 __all__ = [
     "SceneConfig", "SceneBatch", "gaussian_random_field", "cloud_fields", "forward_operator",
     "clear_sky_bt", "generate_scenes", "encode_target", "decode_target", "encode_condition",
-    "block_average", "bicubic_upsample", "load_pairs", "lattice_pairs", "check_pair_shapes", "cloud_bt", "scene_fields", "TARGET_CHANNELS", "CONTINUOUS", "PHASES",
+    "block_average", "bicubic_upsample", "load_pairs", "lattice_pairs", "check_pair_shapes", "cloud_bt",
+    "scene_fields", "TARGET_CHANNELS", "CONTINUOUS", "PHASES", "UNITS",
 ]
 
 CONTINUOUS = ("cth", "log_cot", "cer")

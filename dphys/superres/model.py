@@ -39,6 +39,7 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 import dphys.diffusion as dd
+from dphys._checks import positive_int
 from dphys.nn import LatticeUNet
 from dphys.superres.data import bicubic_upsample, check_pair_shapes, normal
 
@@ -48,13 +49,8 @@ __all__ = ["ConditionalScore", "BoundScore", "RegressionNet", "conditional_dsm_l
 UPSAMPLING = ("bicubic", "nearest")
 
 
-def _positive_int(name: str, what: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def upsample_condition(cond: Float[Array, "*b C h w"], factor: int, method: str = "bicubic") -> Float[Array, "*b C H W"]:
+def upsample_condition(cond: Float[Array, "*b C h w"], factor: int,
+                       method: str = "bicubic") -> Float[Array, "*b C H W"]:
     """Condition channels on the fine grid: periodic bicubic (`bicubic_upsample`) or nearest
     (pixel replication) upsampling by `factor`."""
     if method == "bicubic":
@@ -95,9 +91,9 @@ class ConditionalScore(eqx.Module):
                  embed_dim: int = 32, edm_precondition: bool = True, sigma_data: float | None = None,
                  upsample: str = "bicubic", key: PRNGKeyArray):
         name = "ConditionalScore"
-        self.target_channels = _positive_int(name, "target_channels", target_channels)
-        self.condition_channels = _positive_int(name, "condition_channels", condition_channels)
-        self.factor = _positive_int(name, "factor", factor)
+        self.target_channels = positive_int(name, "target_channels", target_channels)
+        self.condition_channels = positive_int(name, "condition_channels", condition_channels)
+        self.factor = positive_int(name, "factor", factor)
         if upsample not in UPSAMPLING:
             raise ValueError(f"{name}: upsample={upsample!r}, expected one of {UPSAMPLING}")
         process = dd.EDM(sigma_min=0.002, sigma_max=80.0, sigma_data=1.0) if process is None else process
@@ -224,7 +220,7 @@ def sample_ensemble(score: ConditionalScore, key: PRNGKeyArray, cond: Float[Arra
 
     **Returns:** members `(n_scenes, n_members, C_t, H, W)` (no scene axis for one condition).
     """
-    n_members = _positive_int("sample_ensemble", "n_members (ensemble size)", n_members)
+    n_members = positive_int("sample_ensemble", "n_members (ensemble size)", n_members)
     cond = jnp.asarray(cond)
     single = cond.ndim == 3
     if single:
@@ -238,7 +234,7 @@ def sample_ensemble(score: ConditionalScore, key: PRNGKeyArray, cond: Float[Arra
     BoundScore(score, cond[0], guidance)  # validates the guidance weight before compiling
     h, w = cond.shape[-2:]
     shape = (score.target_channels, score.factor * h, score.factor * w)
-    chunk = cond.shape[0] if chunk is None else _positive_int("sample_ensemble", "chunk", chunk)
+    chunk = cond.shape[0] if chunk is None else positive_int("sample_ensemble", "chunk", chunk)
     if base is not None:
         base = jnp.asarray(base)
         expected = shape if single else (cond.shape[0], *shape)
@@ -288,9 +284,9 @@ class RegressionNet(eqx.Module):
     def __init__(self, target_channels: int, condition_channels: int, factor: int = 2, *,
                  channels: tuple[int, ...] = (32, 64), embed_dim: int = 32, upsample: str = "bicubic",
                  key: PRNGKeyArray):
-        _positive_int("RegressionNet", "target_channels", target_channels)
-        self.condition_channels = _positive_int("RegressionNet", "condition_channels", condition_channels)
-        self.factor = _positive_int("RegressionNet", "factor", factor)
+        positive_int("RegressionNet", "target_channels", target_channels)
+        self.condition_channels = positive_int("RegressionNet", "condition_channels", condition_channels)
+        self.factor = positive_int("RegressionNet", "factor", factor)
         if upsample not in UPSAMPLING:
             raise ValueError(f"RegressionNet: upsample={upsample!r}, expected one of {UPSAMPLING}")
         self.upsample = upsample

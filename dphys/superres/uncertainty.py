@@ -16,6 +16,9 @@ central percentile interval (68 % by default).
   same mask for both, so the pixel counts cancel).
 - `csi_ratio`: $\mathrm{CSI} = H/(H + F + M)$ from the per-scene hits, false alarms and misses of
   one class, $\mathrm{CSI}_a/\mathrm{CSI}_b$.
+- `spread_error_correlation`: the Pearson correlation of the ensemble spread $s$ and the absolute
+  error $a = |\bar x_m - y|$ over pixels, from the per-scene totals
+  $(N, \sum s, \sum a, \sum s^2, \sum a^2, \sum s a)$.
 
 **Error of an ensemble mean** (`ensemble_mean_decomposition`). Members $x_1..x_m$ drawn
 independently from the model's conditional distribution (mean $\mu$, variance $\sigma^2$ per
@@ -56,6 +59,7 @@ __all__ = [
     "reliability_diagram",
     "rmse_ratio",
     "scene_bootstrap",
+    "spread_error_correlation",
     "squared_error_totals",
 ]
 
@@ -295,3 +299,37 @@ def reliability_diagram(members: ArrayLike, truth: ArrayLike, mask: ArrayLike | 
     return {"spread": spread, "spread_error": est.error[:n_bins], "rmse": est.value[n_bins:],
             "rmse_error": est.error[n_bins:], "rmse_low": est.low[n_bins:], "rmse_high": est.high[n_bins:],
             "consistent": math.sqrt((m + 1) / m) * spread, "count": count.sum(0), "edges": edges, "m": m}
+
+
+def spread_error_correlation(members: ArrayLike, truth: ArrayLike, mask: ArrayLike | None = None, *,
+                             n_boot: int = 2000, level: float = 0.68, seed: int = 0) -> BootstrapEstimate:
+    r"""Pearson correlation over pixels of the ensemble spread $s$ (standard deviation over members,
+    ddof 1) and the absolute error of the ensemble mean $a = |\bar x_m - y|$,
+    $r = \mathrm{cov}(s, a)/\sqrt{\mathrm{var}(s)\,\mathrm{var}(a)}$, with its scene-bootstrap error
+    (the value is `dphys.superres.spread_skill`'s `correlation`).
+
+    **Arguments:** `members` `(n_scenes, m, ...)` (m >= 2, physical units), `truth` `(n_scenes, ...)`,
+    `mask` broadcastable to `truth` (default all pixels); `n_boot`, `level`, `seed` as in
+    `scene_bootstrap`.
+
+    **Returns:** `BootstrapEstimate` of $r$ (dimensionless, in [-1, 1]).
+    """
+    x = np.asarray(members, dtype=np.float64)
+    y = np.asarray(truth, dtype=np.float64)
+    if x.ndim < 3 or x.shape[0] != y.shape[0] or x.shape[2:] != y.shape[1:] or x.shape[1] < 2:
+        raise ValueError(f"spread_error_correlation: members {x.shape} and truth {y.shape}; expected "
+                         "(n_scenes, m >= 2, ...) and (n_scenes, ...)")
+    _, _, msk = _mask_for("spread_error_correlation", y, y, mask)
+    n = y.shape[0]
+    s = np.where(msk, x.std(axis=1, ddof=1), 0.0).reshape(n, -1)
+    a = np.where(msk, np.abs(x.mean(axis=1) - y), 0.0).reshape(n, -1)
+    tot = np.stack([msk.reshape(n, -1).sum(1), s.sum(1), a.sum(1), (s**2).sum(1), (a**2).sum(1), (s * a).sum(1)],
+                   axis=1).astype(np.float64)
+
+    def stat(t):
+        c = t[..., 0]
+        ms, ma = t[..., 1] / c, t[..., 2] / c
+        cov = t[..., 5] / c - ms * ma
+        return cov / np.sqrt((t[..., 3] / c - ms**2) * (t[..., 4] / c - ma**2))
+
+    return scene_bootstrap(stat, tot, n_boot, level, seed)

@@ -5,7 +5,8 @@ same machinery on $\phi^4$ lattice configurations (block-averaged -> fine).
 1. Synthetic scenes (`dphys.superres.generate_scenes`, periodic, documented formulas): coarse
    (2 km) condition = 3 brightness temperatures + cos(viewing zenith angle); fine (1 km) target =
    cloud-top height (km), ln optical thickness, effective radius (um), phase (clear/liquid/ice).
-2. Training with `dphys.fit` (checkpoints in `out/checkpoints/*`): a `RegressionNet` (U-Net on the
+2. Training with `dphys.superres.train_regression` / `train_diffusion` (on `dphys.fit`; checkpoints
+   in `out/checkpoints/*`): a `RegressionNet` (U-Net on the
    bicubic-upsampled condition) by mean squared error, the deterministic baseline; the same U-Net
    on the coarse grid trained on the block-averaged properties (a 2 km retrieval, the source of
    the bicubic baseline); and a `ConditionalScore` (U-Net on [noisy target, upsampled condition,
@@ -14,8 +15,9 @@ same machinery on $\phi^4$ lattice configurations (block-averaged -> fine).
    diffusion model learns the residual target - regression output (CorrDiff, Mardani et al.
    2023), with the EDM data scale set to the residual's RMS, and the members are regression output
    + sampled residual; otherwise it learns the target itself.
-3. Evaluation on held-out scenes, for `bicubic` (the 2 km retrieval upsampled bicubically: the
-   2 km product at 1 km, from the same radiances), `bicubic_oracle` (the block-averaged TRUE
+3. Evaluation on held-out scenes (`dphys.superres.retrieval_scores`, `power_spectra`), for
+   `bicubic` (the 2 km retrieval upsampled bicubically: the 2 km product at 1 km, from the same
+   radiances), `bicubic_oracle` (the block-averaged TRUE
    properties upsampled bicubically: knows the coarse truth, so not a fair competitor; shown as
    the limit of coarse information), `det` (regression), `mean` (the ensemble mean; phase from the
    mean of the phase channels) and `member` (each ensemble member, metrics averaged over members):
@@ -40,12 +42,14 @@ same machinery on $\phi^4$ lattice configurations (block-averaged -> fine).
    (`dphys.superres.reliability_diagram`, 8 spread bins over the cloudy pixels):
    `reliability_*_bin{b}_spread` and `reliability_*_bin{b}_rmse` (RMSE of the mean, bootstrap
    error, reference $\sqrt{(m+1)/m}$ x spread = a consistent ensemble), figure `spread_skill`.
-4. Lattice part (`--lattice`): HMC ensemble of 2D $\phi^4$ (`dphys.lattice`), pairs (block average
-   over `factor` x `factor`, configuration), conditional diffusion trained with random translations
-   by multiples of `factor` and $\phi\to-\phi$; on held-out coarse configurations, one generated
-   fine configuration each; the fine site correlator $C(r) = \langle\phi_x\phi_{x+r}\rangle$
-   (`site_correlator`) and the zero-momentum connected $G_c(t)$ of generated, true and
-   upsampled (piecewise constant `nearest`, `bicubic`) configurations with jackknife errors;
+4. Lattice part (`--lattice`): HMC ensemble of 2D $\phi^4$ (`dphys.superres.phi4_hmc_ensemble`, on
+   `dphys.mcmc.adapted_ensemble`), pairs (block average over `factor` x `factor`, configuration),
+   conditional diffusion trained with random translations by multiples of `factor` and
+   $\phi\to-\phi$ (`dphys.superres.lattice_augment`); on held-out coarse configurations, one
+   generated fine configuration each; compared (`dphys.superres.two_point_comparison`) by the fine
+   site correlator $C(r) = \langle\phi_x\phi_{x+r}\rangle$ (`site_correlator`) and the
+   zero-momentum connected $G_c(t)$ of generated, true and upsampled (piecewise constant
+   `nearest`, `bicubic`) configurations with jackknife errors;
    reported: the largest deviation from the truth over $r$ (or $t$) in combined standard errors,
    and for $C(r)$ also paired (per configuration $C_{gen} - C_{true}$, jackknifed), which removes
    the magnetisation fluctuations common to both and is the stricter test.
@@ -113,9 +117,13 @@ below, 0.6 sigma above, 1.7 sigma below (block-averaged radiances carry little s
 information). The oracle (bicubic of the coarse truth) beats everything, as it must. Without the
 residual mode (the diffusion model on the target itself) the quick ensemble mean was 1.12 / 1.06
 / 1.01 of the regression RMSE with a liquid CSI ratio of 0.70 (384 training scenes, one earlier run).
-Phi^4 (quick, L = 8, factor 2): the diffusion samples reproduce the fine site correlator, C(0)
-paired difference -0.022 +- 0.007 (3.0 sigma, 1.4%) where piecewise-constant and bicubic
-upsampling miss it by -0.36 and -0.43 (39 sigma).
+Phi^4 (quick, L = 8, factor 2, seed 0; HMC by `dphys.superres.phi4_hmc_ensemble`): the generated
+fine configurations reproduce the site correlator and $G_c(t)$ at every r and t within 0.48 and
+0.15 combined standard errors (nearest / bicubic upsampling: C(r) off by up to 5.3 / 6.5 sigma);
+the stricter paired test resolves a bias of the generated C(0), +0.031 +- 0.006 (1.9 % of
+C(0) = 1.612, 5.2 sigma), where nearest and bicubic miss it by -0.342 and -0.413 (61 and 79
+sigma). With 1500 instead of 600 lattice training steps (one run, not asserted) the bias was
++0.016 +- 0.005 (3.0 sigma; largest paired deviation over r 7.3 sigma): it shrinks with training.
 """
 
 from __future__ import annotations
@@ -128,167 +136,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import dphys.diffusion as dd
 import dphys.superres as sr
-from dphys.lattice.phi4 import Phi4Action, phi4_observables
-from dphys.mcmc import HMC, adapt_step_size, check_acceptance, ensemble
+from dphys.lattice.phi4 import Phi4Action
 from dphys.report import Report
-from dphys.stats import jackknife
-from dphys.superres.data import UNITS
-from dphys.train import fit, warmup_cosine_adam
+from dphys.superres import UNITS
 from dphys.workflows import Param, Workflow, nonnegative, positive, register
 
 METHODS = ("bicubic", "bicubic_oracle", "det", "mean", "member")
 RELIABILITY_BINS = 8
-PHASE_NAMES = ("clear", "liquid", "ice")
-
-
-# --------------------------------------------------------------------------------------------
-# training
-# --------------------------------------------------------------------------------------------
-
-
-def _log_every(steps: int) -> int:
-    return max(1, min(100, steps // 10))
-
-
-def train_diffusion(cond, target, *, factor, channels, steps, batch_size, lr, p_uncond, key, augment=None,
-                    sigma_data=1.0, checkpoint_dir=None, progress=True, desc="superres diffusion"):
-    """Train a `ConditionalScore` (EDM, data scale `sigma_data`) on (cond, target) pairs;
-    `augment(key, cond, target)` optional. Returns (score, fit result)."""
-    k_net, k_fit = jax.random.split(key)
-    process = dd.EDM(sigma_min=0.002, sigma_max=80.0, sigma_data=sigma_data)
-    score = sr.ConditionalScore(target.shape[1], cond.shape[1], factor, process=process, channels=channels, key=k_net)
-    cond, target = jnp.asarray(cond), jnp.asarray(target)
-    n = target.shape[0]
-
-    def batch_fn(k):
-        k_idx, k_aug = jax.random.split(k)
-        idx = jax.random.choice(k_idx, n, (batch_size,), replace=False)
-        c, t = cond[idx], target[idx]
-        return (c, t) if augment is None else augment(k_aug, c, t)
-
-    log_every = _log_every(steps)
-    result = fit(lambda m, b, k: sr.conditional_dsm_loss(m, b[0], b[1], k, p_uncond=p_uncond), score,
-                 warmup_cosine_adam(lr, steps), batch_fn, steps=steps, key=k_fit, log_every=log_every,
-                 checkpoint_dir=checkpoint_dir, progress=progress, desc=desc)
-    return result.model, result
-
-
-def train_regression(cond, target, *, factor, channels, steps, batch_size, lr, key, checkpoint_dir=None,
-                     progress=True, desc="superres regression"):
-    """Train the deterministic `RegressionNet` by mean squared error (`factor` 1: a retrieval on the
-    condition's own grid). Returns (model, fit result)."""
-    k_net, k_fit = jax.random.split(key)
-    model = sr.RegressionNet(target.shape[1], cond.shape[1], factor, channels=channels, key=k_net)
-    result = fit(lambda m, b, k: sr.regression_loss(m, b[0], b[1]), model, warmup_cosine_adam(lr, steps),
-                 (jnp.asarray(cond), jnp.asarray(target)), steps=steps, batch_size=batch_size, key=k_fit,
-                 log_every=_log_every(steps), checkpoint_dir=checkpoint_dir, progress=progress, desc=desc)
-    return result.model, result
-
-
-# --------------------------------------------------------------------------------------------
-# evaluation
-# --------------------------------------------------------------------------------------------
-
-
-def _phase_from_channels(x):
-    return np.argmax(np.asarray(x)[..., 3:, :, :], axis=-3)
-
-
-def evaluate(truth, preds: dict[str, np.ndarray], members: np.ndarray, n_boot: int = 2000) -> dict[str, Any]:
-    """Metrics of the cloud retrieval (module docstring). `truth` (n, 6, H, W) standardised;
-    `preds` {method: (n, 6, H, W)}; `members` (n, m, 6, H, W); `n_boot` scene-bootstrap replicates.
-    Returns a flat dict of floats or (value, error, reference) tuples; `_rel_*` entries hold the
-    reliability diagrams."""
-    out: dict[str, Any] = {}
-    t_phys = sr.decode_target(truth)
-    cloudy = np.asarray(t_phys["phase"]) > 0
-    t_phase = np.asarray(t_phys["phase"])
-    m = members.shape[1]
-    decoded = {k: sr.decode_target(v) for k, v in preds.items()}
-    mem_phys = sr.decode_target(members)
-    for var in sr.CONTINUOUS:
-        truth_v = np.asarray(t_phys[var])
-        for method, d in decoded.items():
-            mae, rmse = sr.mae_rmse(d[var], truth_v, cloudy)
-            out[f"mae_{var}_{method}"], out[f"rmse_{var}_{method}"] = mae, rmse
-        per = [sr.mae_rmse(np.asarray(mem_phys[var])[:, j], truth_v, cloudy) for j in range(m)]
-        out[f"mae_{var}_member"] = float(np.mean([p[0] for p in per]))
-        out[f"rmse_{var}_member"] = float(np.mean([p[1] for p in per]))
-        mv = np.asarray(mem_phys[var])
-        out[f"crps_{var}"] = sr.crps_ensemble(mv, truth_v, axis=1, mask=cloudy)
-        ss = sr.spread_skill(mv, truth_v, axis=1, mask=cloudy)
-        out[f"spread_error_corr_{var}"], out[f"spread_error_ratio_{var}"] = ss["correlation"], ss["ratio"]
-        # ratios with their paired scene-bootstrap errors and 68 % intervals (dphys.superres.uncertainty)
-        mean_v, det_v, bic_v = (np.asarray(decoded[k][var]) for k in ("mean", "det", "bicubic"))
-        for name, (a, b) in {"rmse_ratio": (mean_v, det_v), "bicubic_ratio": (mean_v, bic_v),
-                             "det_bicubic_ratio": (det_v, bic_v)}.items():
-            _add_ratio(out, f"{name}_{var}", sr.rmse_ratio(a, b, truth_v, cloudy, n_boot=n_boot))
-        dec = sr.ensemble_mean_decomposition(mv, truth_v, cloudy, reference=det_v, n_boot=n_boot)
-        out[f"mse_{var}_mean"] = (dec["mse_mean"].value, dec["mse_mean"].error, None)
-        out[f"mse_{var}_det"] = (dec["mse_reference"].value, dec["mse_reference"].error, None)
-        out[f"spread2_over_m_{var}"] = (dec["spread2_over_m"].value, dec["spread2_over_m"].error, None)
-        out[f"rmse_{var}_mean_inf"] = (dec["rmse_inf"].value, dec["rmse_inf"].error, None)
-        # the decomposition's test on the two halves of the ensemble: MSE of the half means against
-        # MSE_inf + spread^2/(m/2), the difference with its bootstrap error (reference 0)
-        out[f"mse_{var}_half_excess"] = (dec["half_excess"].value, dec["half_excess"].error, 0.0)
-        _add_ratio(out, f"spread_error_ratio_{var}", dec["spread_error_ratio"])  # = ss["ratio"], with its error
-        _add_ratio(out, f"rmse_ratio_inf_{var}", dec["ratio_inf"])
-        rel = sr.reliability_diagram(mv, truth_v, cloudy, n_bins=RELIABILITY_BINS, n_boot=n_boot)
-        out[f"_rel_{var}"] = rel  # for the figure
-        for b in range(RELIABILITY_BINS):
-            out[f"reliability_{var}_bin{b}_spread"] = (rel["spread"][b], rel["spread_error"][b], None)
-            out[f"reliability_{var}_bin{b}_rmse"] = (rel["rmse"][b], rel["rmse_error"][b], rel["consistent"][b])
-    phases = {k: np.asarray(d["phase"]) for k, d in decoded.items()}
-    phases["member"] = np.asarray(mem_phys["phase"])
-    for method, p in phases.items():
-        if method == "member":
-            scores = [sr.categorical_scores(p[:, j], t_phase, 3) for j in range(m)]
-            sc = {k: float(np.nanmean([s[k] for s in scores])) for k in scores[0]}
-            cloud = [sr.categorical_scores((p[:, j] > 0).astype(int), cloudy.astype(int), 2)["csi_1"] for j in range(m)]
-            sc["csi_cloud"] = float(np.mean(cloud))
-        else:
-            sc = sr.categorical_scores(p, t_phase, 3)
-            sc["csi_cloud"] = sr.categorical_scores((p > 0).astype(int), cloudy.astype(int), 2)["csi_1"]
-        out[f"phase_accuracy_{method}"] = sc["accuracy"]
-        for k, name in enumerate(PHASE_NAMES):
-            for s in ("pod", "far", "csi"):
-                out[f"{s}_{name}_{method}"] = sc[f"{s}_{k}"]
-        out[f"csi_cloud_{method}"] = sc["csi_cloud"]
-    mean_phase, det_phase = phases["mean"], phases["det"]
-    for k, name in ((1, "liquid"), (2, "ice"), (1, "cloud")):
-        if out[f"csi_{name}_det"] > 0:
-            args = ((mean_phase > 0).astype(int), (det_phase > 0).astype(int), cloudy.astype(int)) \
-                if name == "cloud" else (mean_phase, det_phase, t_phase)
-            _add_ratio(out, f"csi_ratio_{name}", sr.csi_ratio(*args, k, n_boot=n_boot))
-    return out
-
-
-def _add_ratio(out, name, est):
-    """A bootstrapped ratio: (value, standard error) and its 68 % interval as `name_p16`, `name_p84`."""
-    out[name] = (est.value, est.error, None)
-    out[f"{name}_p16"], out[f"{name}_p84"] = est.low, est.high
-
-
-def spectra(truth, preds, members):
-    """{var: {method: (k, P)}} of the physical continuous variables (all pixels)."""
-    res = {}
-    t_phys = sr.decode_target(truth)
-    mem = sr.decode_target(members)
-    for var in sr.CONTINUOUS:
-        res[var] = {"truth": sr.power_spectrum(np.asarray(t_phys[var]))}
-        for method, x in preds.items():
-            res[var][method] = sr.power_spectrum(np.asarray(sr.decode_target(x)[var]))
-        res[var]["member"] = sr.power_spectrum(np.asarray(mem[var]))
-    return res
-
-
-def high_k_log_error(spec: dict, n: int) -> dict[str, float]:
-    """Mean |ln(P_method/P_truth)| over k > n/4, per method."""
-    k, p_true = spec["truth"]
-    sel = k > n / 4
-    return {m: float(np.mean(np.abs(np.log(p[sel] / p_true[sel])))) for m, (_, p) in spec.items() if m != "truth"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,83 +151,45 @@ def high_k_log_error(spec: dict, n: int) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 
 
-def _lattice_augment(factor):
-    def augment(key, cond, target):
-        k1, k2, k3 = jax.random.split(key, 3)
-        n, h = cond.shape[0], cond.shape[-1]
-        sx = jax.random.randint(k1, (n,), 0, h)
-        sy = jax.random.randint(k2, (n,), 0, h)
-        sign = jnp.where(jax.random.bernoulli(k3, 0.5, (n,)), 1.0, -1.0)[:, None, None, None]
-
-        def roll(x, a, b, f):
-            return jnp.roll(jnp.roll(x, a * f, axis=-2), b * f, axis=-1)
-
-        cond = jax.vmap(lambda x, a, b: roll(x, a, b, 1))(cond, sx, sy) * sign
-        target = jax.vmap(lambda x, a, b: roll(x, a, b, factor))(target, sx, sy) * sign
-        return cond, target
-
-    return augment
-
-
-def site_correlator(phis: np.ndarray) -> np.ndarray:
-    r"""$C(r) = \frac{1}{2V}\sum_{x,\mu}\phi_x\phi_{x + r\hat\mu}$, $r = 0 \dots L/2$, of each
-    configuration (leading axes kept): the fine-scale two-point function, which a piecewise-constant
-    upsampling gets wrong at $r < $ factor."""
-    f = np.fft.fft2(phis)
-    full = np.fft.ifft2(np.abs(f) ** 2).real / (phis.shape[-1] * phis.shape[-2])
-    L = phis.shape[-1]
-    return 0.5 * (full[..., : L // 2 + 1, 0] + full[..., 0, : L // 2 + 1])
-
-
-def lattice_study(report: Report, config: dict, key) -> dict:
-    """phi^4 super-resolution: HMC -> train -> generate on held-out coarse configurations -> G_c(t)."""
+def _lattice_study(report: Report, config: dict, key) -> dict:
+    """phi^4 super-resolution: HMC -> train -> generate on held-out coarse configurations -> C(r), G_c(t)."""
     L, f = config["lattice_L"], config["factor"]
-    k_init, k_therm, k_run, k_train, k_gen = jax.random.split(key, 5)
+    k_hmc, k_train, k_gen = jax.random.split(key, 3)
     action = Phi4Action(kappa=config["lattice_kappa"], lam=config["lattice_lam"])
-    chains = 8
-    x0 = 0.5 * jax.random.normal(k_init, (chains, L, L))
-    kernel, x = adapt_step_size(HMC(action, 0.1, 10), k_therm, x0, 100, return_positions=True)
-    per_chain = config["lattice_samples"] // chains
-    out = ensemble(kernel, k_run, x, per_chain, thin=2)
-    report.add("lattice_hmc_acceptance", check_acceptance(out.info, kernel.step_size, chain_axis=1))
-    phis = np.asarray(out.samples)  # (sample, chain, L, L)
-    n_test = max(2, per_chain // 4)
+    phis, acceptance = sr.phi4_hmc_ensemble(k_hmc, action, L, config["lattice_samples"], chains=8)
+    report.add("lattice_hmc_acceptance", acceptance)
+    phis = np.asarray(phis)  # (sample, chain, L, L)
+    n_test = max(2, phis.shape[0] // 4)
     train = phis[:-n_test].reshape(-1, L, L)
     test = phis[-n_test:]  # (n_test, chains, L, L), MC order kept for the jackknife
     cond, target = sr.lattice_pairs(train, f)
-    score, result = train_diffusion(cond, target, factor=f, channels=_channels(config, lattice=True),
-                                    steps=config["lattice_train_steps"], batch_size=config["batch"],
-                                    lr=config["lr"], p_uncond=0.0, key=k_train, augment=_lattice_augment(f),
-                                    checkpoint_dir=report.out_dir / "checkpoints" / "lattice",
-                                    desc="superres lattice diffusion")
+    score, result = sr.train_diffusion(k_train, cond, target, factor=f, channels=_channels(config, lattice=True),
+                                       steps=config["lattice_train_steps"], batch_size=config["batch"],
+                                       lr=config["lr"], p_uncond=0.0, augment=sr.lattice_augment(f),
+                                       checkpoint_dir=report.out_dir / "checkpoints" / "lattice",
+                                       desc="superres lattice diffusion")
     report.add("lattice_final_loss", float(np.mean(result.losses[-max(1, len(result.losses) // 10):])))
     c_test, _ = sr.lattice_pairs(test.reshape(-1, L, L), f)
     gen = sr.sample_ensemble(score, k_gen, c_test, 1, steps=config["sample_steps"], chunk=64)[:, 0, 0]
     gen = np.asarray(gen).reshape(test.shape)
     naive = np.asarray(sr.upsample_condition(c_test[:, 0], f, "nearest")).reshape(test.shape)
     bicubic = np.asarray(sr.upsample_condition(c_test[:, 0], f, "bicubic")).reshape(test.shape)
-    n_blocks = min(10, n_test)
-    configs = {"truth": test, "diffusion": gen, "nearest": naive, "bicubic": bicubic}
-    corr = {name: jackknife(lambda c: c.mean(axis=(0, 1)), site_correlator(x), n_blocks)
-            for name, x in configs.items()}
-    g_c = {name: phi4_observables(x, action, n_blocks=n_blocks)["G"] for name, x in configs.items()}
-    devs = {}
+    cmp = sr.two_point_comparison(test, {"diffusion": gen, "nearest": naive, "bicubic": bicubic}, action,
+                                  n_blocks=min(10, n_test))
+    corr, g_c = cmp["C"], cmp["G"]
     for name in ("diffusion", "nearest", "bicubic"):
-        for label, est, ref in (("C", corr[name], corr["truth"]), ("G", g_c[name], g_c["truth"])):
-            dev = np.abs(est.value - ref.value) / np.hypot(est.error, ref.error)
-            report.add(f"lattice_{label}_maxdev_sigma_{name}", float(np.max(dev)))
-            devs[f"{label}_{name}"] = float(np.max(dev))
+        for label in ("C", "G"):
+            report.add(f"lattice_{label}_maxdev_sigma_{name}", cmp["maxdev"][f"{label}_{name}"])
         for r in (0, 1):
             report.add(f"lattice_C{r}_{name}", float(corr[name].value[r]), float(corr[name].error[r]),
                        float(corr["truth"].value[r]))
         # paired: the same coarse configuration fixes M, so C_gen - C_true per configuration removes the
         # common fluctuation and tests the fine structure much more strictly
-        diff = jackknife(lambda c: c.mean(axis=(0, 1)), site_correlator(configs[name]) - site_correlator(test), n_blocks)
-        report.add(f"lattice_C_paired_maxdev_sigma_{name}", float(np.max(np.abs(diff.value) / diff.error)))
+        diff = cmp["paired"][name]
+        report.add(f"lattice_C_paired_maxdev_sigma_{name}", cmp["paired_maxdev"][name])
         report.add(f"lattice_C0_paired_diff_{name}", float(diff.value[0]), float(diff.error[0]), 0.0)
     # consistency of the generated configurations with their condition (block average residual)
-    resid = np.asarray(sr.block_average(jnp.asarray(gen.reshape(-1, L, L)), f)) - np.asarray(c_test[:, 0])
-    report.add("lattice_block_residual_rms", float(np.sqrt(np.mean(resid**2))))
+    report.add("lattice_block_residual_rms", sr.block_residual_rms(gen.reshape(-1, L, L), c_test[:, 0], f))
     report.add("lattice_coarse_rms", float(np.sqrt(np.mean(np.asarray(c_test) ** 2))))
     with report.figure("lattice_two_point", ncols=2, figsize=(10, 3.8)) as (fig, axes):
         for (name, c), mk in zip(corr.items(), "osd^"):
@@ -383,7 +200,7 @@ def lattice_study(report: Report, config: dict, key) -> dict:
                     title=rf"$\phi^4$ L={L} from {L // f}x{L // f} block averages: site correlator")
         axes[1].set(yscale="log", xlabel="t", ylabel=r"$G_c(t)$", title="zero-momentum connected correlator")
         axes[0].legend()
-    return devs
+    return cmp["maxdev"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,25 +223,25 @@ def run(config: dict[str, Any], report: Report) -> None:
     test = sr.SceneBatch(*(a[config["n_train"]:] for a in scenes))
     channels = _channels(config)
     clock = time.perf_counter()
-    reg, res_r = train_regression(train.condition, train.target, factor=f, channels=channels,
-                                  steps=config["reg_steps"], batch_size=config["batch"], lr=config["lr"], key=k_reg,
-                                  checkpoint_dir=report.out_dir / "checkpoints" / "regression")
+    reg, res_r = sr.train_regression(k_reg, train.condition, train.target, factor=f, channels=channels,
+                                     steps=config["reg_steps"], batch_size=config["batch"], lr=config["lr"],
+                                     checkpoint_dir=report.out_dir / "checkpoints" / "regression")
     report.add("time_train_regression", time.perf_counter() - clock, unit="s")
     # the 2 km retrieval behind the bicubic baseline: the same U-Net on the coarse grid, trained on the
     # block-averaged properties
-    coarse, _ = train_regression(train.condition, train.coarse_target, factor=1, channels=channels,
-                                 steps=config["reg_steps"], batch_size=config["batch"], lr=config["lr"], key=k_coarse,
-                                 checkpoint_dir=report.out_dir / "checkpoints" / "coarse_retrieval",
-                                 desc="superres 2 km retrieval")
+    coarse, _ = sr.train_regression(k_coarse, train.condition, train.coarse_target, factor=1, channels=channels,
+                                    steps=config["reg_steps"], batch_size=config["batch"], lr=config["lr"],
+                                    checkpoint_dir=report.out_dir / "checkpoints" / "coarse_retrieval",
+                                    desc="superres 2 km retrieval")
     clock = time.perf_counter()
     base_train = np.asarray(sr.predict(reg, train.condition)) if config["residual"] else 0.0
     residual = np.asarray(train.target) - base_train
     sigma_data = float(np.sqrt(np.mean(residual**2)))
     report.add("diffusion_sigma_data", sigma_data)
-    score, res_d = train_diffusion(train.condition, residual, factor=f, channels=channels,
-                                   steps=config["train_steps"], batch_size=config["batch"], lr=config["lr"],
-                                   p_uncond=config["p_uncond"], key=k_diff, sigma_data=sigma_data,
-                                   checkpoint_dir=report.out_dir / "checkpoints" / "diffusion")
+    score, res_d = sr.train_diffusion(k_diff, train.condition, residual, factor=f, channels=channels,
+                                      steps=config["train_steps"], batch_size=config["batch"], lr=config["lr"],
+                                      p_uncond=config["p_uncond"], sigma_data=sigma_data,
+                                      checkpoint_dir=report.out_dir / "checkpoints" / "diffusion")
     report.add("time_train_diffusion", time.perf_counter() - clock, unit="s")
     clock = time.perf_counter()
     for name, res in (("diffusion", res_d), ("regression", res_r)):
@@ -441,8 +258,7 @@ def run(config: dict[str, Any], report: Report) -> None:
              "bicubic_oracle": np.asarray(sr.bicubic_upsample(test.coarse_target, f)),
              "det": det,
              "mean": members.mean(axis=1)}
-    metrics = evaluate(truth, preds, members, n_boot=config["n_boot"])
-    rel = {k.removeprefix("_rel_"): metrics.pop(k) for k in list(metrics) if k.startswith("_rel_")}
+    metrics, rel = sr.retrieval_scores(truth, preds, members, n_boot=config["n_boot"], n_bins=RELIABILITY_BINS)
     for name, value in metrics.items():
         var = next((v for v in sr.CONTINUOUS if f"_{v}" in name), None)
         unit = "1"
@@ -454,9 +270,9 @@ def run(config: dict[str, Any], report: Report) -> None:
         value, error, ref = value if isinstance(value, tuple) else (value, None, None)
         if math.isfinite(value):  # a POD/FAR/CSI with an empty denominator is NaN: not reported
             report.add(name, value, error, ref, unit=unit)
-    specs = spectra(truth, preds, members)
+    specs = sr.power_spectra(truth, preds, members)
     for var, spec in specs.items():
-        for method, err in high_k_log_error(spec, config["size"]).items():
+        for method, err in sr.high_k_log_error(spec, config["size"]).items():
             report.add(f"spec_hi_{var}_{method}", err)
     report.add("score_evals_per_member", 2 * config["sample_steps"] + 1)
 
@@ -465,7 +281,7 @@ def run(config: dict[str, Any], report: Report) -> None:
     _spread_figure(report, rel)
     if config["lattice"]:
         clock = time.perf_counter()
-        lattice_study(report, config, k_lat)
+        _lattice_study(report, config, k_lat)
         report.add("time_lattice", time.perf_counter() - clock, unit="s")
 
 
@@ -477,16 +293,19 @@ def _scene_figure(report, test, preds, members, config, scene=0):
     spread = np.std(np.asarray(jnp.stack([mem[v] for v in sr.CONTINUOUS])), axis=1, ddof=1)
     cols = ["condition", "truth", "deterministic", "member 1", "member 2", "ensemble mean", "ensemble spread"]
     rows = list(sr.CONTINUOUS) + ["phase"]
-    with report.figure("scene", nrows=len(rows), ncols=len(cols), figsize=(2.0 * len(cols), 2.0 * len(rows))) as (fig, axes):
+    size = (2.0 * len(cols), 2.0 * len(rows))
+    with report.figure("scene", nrows=len(rows), ncols=len(cols), figsize=size) as (fig, axes):
         for i, var in enumerate(rows):
             cond = np.asarray(test.bt[scene, 1]) if i < 3 else np.asarray(test.condition[scene, 3])
             panels = [cond, t[var], d[var], mem[var][0], mem[var][1], mean[var]]
-            panels.append(spread[i] if i < 3 else np.mean(np.asarray(mem["phase"]) != np.asarray(mean["phase"])[None], axis=0))
+            flips = np.mean(np.asarray(mem["phase"]) != np.asarray(mean["phase"])[None], axis=0)
+            panels.append(spread[i] if i < 3 else flips)
             vmin, vmax = (float(np.min(t[var])), float(np.max(t[var]))) if var != "phase" else (0, 2)
             for j, p in enumerate(panels):
                 ax = axes[i, j]
                 kw = {} if j in (0, 6) else {"vmin": vmin, "vmax": vmax}
-                ax.imshow(np.asarray(p), cmap="viridis" if var != "phase" else "tab10" if 0 < j < 6 else "viridis", **kw)
+                cmap = "tab10" if var == "phase" and 0 < j < 6 else "viridis"
+                ax.imshow(np.asarray(p), cmap=cmap, **kw)
                 ax.set_xticks([]), ax.set_yticks([])
                 if i == 0:
                     ax.set_title(cols[j] if j else "BT 11.2 um (2 km)", fontsize=8)
