@@ -28,6 +28,7 @@ def test_bad_training_arguments_raise_before_compiling():
         sr.lattice_augment(0)
 
 
+@pytest.mark.slow
 def test_regression_learns_an_exactly_learnable_map():
     """target = the bicubic-upsampled condition, the network's own input, so the exact optimum has zero error:
     150 steps bring the RMSE below 20 % of the target's RMS (the untrained network is at about 100 %)."""
