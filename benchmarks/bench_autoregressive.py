@@ -72,7 +72,7 @@ def numpy_sample(net, n, cond, seed=0):
 def cases(quick: bool) -> list[Case]:
     repeats = 3 if quick else 7
     net = da.CANetwork((N,), jax.random.PRNGKey(0), n_components=K, n_hidden=C, depth=DEPTH, cond_range=(0.0, 1.0))
-    x, _ = da.sample(net, jax.random.PRNGKey(1), BATCH, COND)
+    x, _ = da.sample_with_log_prob(net, jax.random.PRNGKey(1), BATCH, COND)
     x_np = np.asarray(x, np.float64)
     # the NumPy port is the same function (checked here, once)
     np.testing.assert_allclose(numpy_log_prob(net, x_np, COND), np.asarray(da.log_prob(net, x, COND)), rtol=1e-3,
@@ -81,6 +81,6 @@ def cases(quick: bool) -> list[Case]:
     return [
         Case(f"CAN log-density N={N} batch {BATCH}", lambda: da.log_prob(net, x, COND), "NumPy batched forward",
              lambda: numpy_log_prob(net, x_np, COND), repeats),
-        Case(f"CAN sampling N={N} batch {BATCH}", lambda: da.sample(net, key, BATCH, COND)[0],
+        Case(f"CAN sampling N={N} batch {BATCH}", lambda: da.sample_with_log_prob(net, key, BATCH, COND)[0],
              "NumPy site-by-site loop", lambda: numpy_sample(net, BATCH, COND), repeats),
     ]

@@ -8,19 +8,21 @@ proposal it gives the exact <x^2>. About a minute on a laptop CPU.  python examp
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 import dphys.autoregressive as da
+from dphys import mcmc
 from dphys.lattice.exact import double_well_exact
 from dphys.lattice.quantum import DoubleWellAction, qm_observables
-from dphys.workflows.can_thermal import hmc_ensemble
 
 N, lam, eta = 32, 1.0, 1.0
 temps = [1 / 16, math.sqrt(2) / 16, 1 / 8]
 actions = [DoubleWellAction(a=1 / (N * t), lam=lam, eta=eta) for t in temps]
 key = jax.random.PRNGKey(0)
-ens = [hmc_ensemble(act, N, eta, chains=32, samples=400, therm=50, key=jax.random.fold_in(key, i))[0]
-       for i, act in enumerate(actions)]  # (sample, chain, N)
+x0 = jnp.concatenate([jnp.full((16, N), eta), jnp.full((16, N), -eta)])  # 32 chains, half in each well
+ens = [np.asarray(mcmc.adapted_ensemble(mcmc.HMC(act, 0.1, 10), jax.random.fold_in(key, i), x0, 400, n_adapt=50,
+                                        thin=2)[0].samples) for i, act in enumerate(actions)]  # (sample, chain, N)
 
 # train on the 24 first chains of the lowest and highest temperature. The exact conditional of this
 # nearest-neighbour ring is p(x_i | x_{i-1}, x_0): the network sees exactly those two sites

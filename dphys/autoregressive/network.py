@@ -49,7 +49,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-__all__ = ["CANetwork", "MaskedLinear", "sample", "log_prob"]
+from dphys._checks import positive_int
+
+__all__ = ["CANetwork", "MaskedLinear", "sample_with_log_prob", "log_prob"]
 
 MIXTURES = ("gaussian", "logistic", "beta")
 _LOG_SCALE_MIN, _LOG_SCALE_MAX = -7.0, 3.0
@@ -77,12 +79,6 @@ class MaskedLinear(eqx.Module):
 
     def __call__(self, x: Float[Array, " in"]) -> Float[Array, " out"]:
         return jnp.where(self.mask, self.weight, 0.0) @ x + self.bias
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}={value!r}: expected a positive integer")
-    return int(value)
 
 
 class CANetwork(eqx.Module):
@@ -133,15 +129,15 @@ class CANetwork(eqx.Module):
         shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
         if len(shape) not in (1, 2):
             raise ValueError(f"shape={shape}: expected (N,) or (L1, L2)")
-        shape = tuple(_positive_int(s, "shape entry") for s in shape)
+        shape = tuple(positive_int("CANetwork", "every shape entry", s) for s in shape)
         self.shape = shape
         if cond_mode not in ("affine", "film"):
             raise ValueError(f"cond_mode={cond_mode!r}: expected 'affine' or 'film'")
         self.cond_mode = cond_mode
-        self.n_components = _positive_int(n_components, "n_components (mixture size)")
-        c = _positive_int(n_hidden, "n_hidden")
-        depth = _positive_int(depth, "depth")
-        self.kernel_size = _positive_int(kernel_size, "kernel_size")
+        self.n_components = positive_int("CANetwork", "n_components (mixture size)", n_components)
+        c = positive_int("CANetwork", "n_hidden", n_hidden)
+        depth = positive_int("CANetwork", "depth", depth)
+        self.kernel_size = positive_int("CANetwork", "kernel_size", kernel_size)
         if mixture not in MIXTURES:
             raise ValueError(f"mixture={mixture!r}: expected one of {MIXTURES}")
         self.mixture = mixture
@@ -158,7 +154,7 @@ class CANetwork(eqx.Module):
         if not (x_scale > 0):
             raise ValueError(f"x_scale={x_scale!r}: expected a positive number")
         self.x_scale = float(x_scale)
-        self.positional = None if positional is None else _positive_int(positional, "positional")
+        self.positional = None if positional is None else positive_int("CANetwork", "positional", positional)
 
         v, k, ks = self.n_sites, self.n_components, self.kernel_size
         n_pos = v if self.positional is None else self._positional_features().shape[1]
@@ -324,8 +320,8 @@ def _sample(model, key, n, cond):
     return jax.vmap(model.sample_one)(keys, jnp.broadcast_to(cond, (n,)))
 
 
-def sample(model: CANetwork, key: PRNGKeyArray, n: int, cond: float | None = None
-           ) -> tuple[Float[Array, "n ..."], Float[Array, " n"]]:
+def sample_with_log_prob(model: CANetwork, key: PRNGKeyArray, n: int, cond: float | None = None
+                         ) -> tuple[Float[Array, "n ..."], Float[Array, " n"]]:
     r"""`n` independent configurations from $p_\theta(\cdot \mid c)$, jitted.
 
     **Arguments:** `model`; `key`; `n` >= 1; `cond`, the conditioning scalar (required iff the
@@ -334,7 +330,7 @@ def sample(model: CANetwork, key: PRNGKeyArray, n: int, cond: float | None = Non
     **Returns:** `(x, log_q)`: configurations `(n, *shape)` and their log-densities (nats), the
     latter accumulated from the conditionals used while sampling.
     """
-    n = _positive_int(n, "n (number of samples)")
+    n = positive_int("sample_with_log_prob", "n (number of samples)", n)
     model.check_cond(cond)
     model._cond(cond)  # conditional/unconditional mismatch -> ValueError
     return _sample(model, key, n, None if cond is None else jnp.asarray(cond, float))

@@ -21,7 +21,8 @@ import numpy as np
 import optax
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from dphys.autoregressive.network import CANetwork, _positive_int, log_prob, sample
+from dphys._checks import positive_int
+from dphys.autoregressive.network import CANetwork, log_prob, sample_with_log_prob
 from dphys.mcmc import independence_chain
 from dphys.train import TrainResult, fit
 
@@ -72,7 +73,7 @@ def train_ml(model: CANetwork, x: Float[ArrayLike, "n ..."], cond: Float[ArrayLi
         raise ValueError(f"x of shape {x.shape}: expected (n, *{model.shape})")
     if not learning_rate > 0:
         raise ValueError(f"learning_rate={learning_rate!r}: expected > 0")
-    steps = _positive_int(steps, "steps")
+    steps = positive_int("fit_log_z", "steps", steps)
     if cond is None:
         model._cond(None)
         data = x
@@ -90,8 +91,8 @@ def train_reverse_kl(model: CANetwork, action: Callable, *, steps: int, key: PRN
                      cond: float | None = None, learning_rate: float = 1e-3, progress: bool = True) -> TrainResult:
     r"""Variational training against a known action `action(x) -> S` (one configuration) by the
     reverse KL (`reverse_kl_loss`), `batch_size` network samples per step, with `dphys.fit`."""
-    steps = _positive_int(steps, "steps")
-    batch_size = _positive_int(batch_size, "batch_size")
+    steps = positive_int("train_reverse_kl", "steps", steps)
+    batch_size = positive_int("train_reverse_kl", "batch_size", batch_size)
     if not learning_rate > 0:
         raise ValueError(f"learning_rate={learning_rate!r}: expected > 0")
     model._cond(cond)
@@ -173,7 +174,7 @@ def independence_metropolis(model: CANetwork, key: PRNGKeyArray, n: int, action:
     **Returns:** `(chain, acceptance, proposals)`; the chain has repeated states at rejections.
     """
     k1, k2 = jax.random.split(key)
-    x, logq = sample(model, k1, n, cond)
+    x, logq = sample_with_log_prob(model, k1, n, cond)
     logp = -jax.vmap(action)(x)
     chain, info = independence_chain(k2, x, logq, logp)
     return chain, float(info.acceptance), x
@@ -187,7 +188,7 @@ def log_partition(model: CANetwork, key: PRNGKeyArray, n: int, action: Callable,
 
     **Returns:** `(log_z, error)`.
     """
-    x, logq = sample(model, key, n, cond)
+    x, logq = sample_with_log_prob(model, key, n, cond)
     w = np.asarray(-jax.vmap(action)(x) - logq, np.float64)
     m = w.max()
     e = np.exp(w - m)

@@ -47,9 +47,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import dphys.autoregressive as da
-from dphys.lattice.exact import double_well_exact
+from dphys import mcmc
+from dphys.lattice.exact import double_well_exact, double_well_log_z
 from dphys.lattice.quantum import DoubleWellAction, count_kinks, qm_observables
-from dphys.mcmc import HMC, adapt_step_size, check_acceptance, ensemble
 from dphys.report import Report
 from dphys.stats import binned_mean, integrated_autocorrelation_time
 from dphys.workflows import Param, Workflow, positive, register
@@ -58,39 +58,6 @@ from dphys.workflows import Param, Workflow, positive, register
 def temperatures(config: dict[str, Any]) -> np.ndarray:
     """The temperatures of the run, ascending: geometric from T_low to T_high."""
     return np.geomspace(config["T_low"], config["T_high"], config["n_temps"])
-
-
-def hmc_ensemble(action: DoubleWellAction, n_sites: int, eta: float, chains: int, samples: int, therm: int,
-                 key) -> tuple[np.ndarray, float]:
-    """HMC paths of shape (sample, chain, N) (half the chains start at +eta, half at -eta) and
-    the mean acceptance; step size adapted in thermalisation, then frozen at the median."""
-    x0 = jnp.concatenate([jnp.full((chains // 2, n_sites), eta), jnp.full((chains - chains // 2, n_sites), -eta)])
-    k1, k2 = jax.random.split(key)
-    kernel, x = adapt_step_size(HMC(action, 0.1, 10), k1, x0, therm, return_positions=True)
-    out = ensemble(kernel, k2, x, samples, thin=2)
-    return np.asarray(out.samples), check_acceptance(out.info, kernel.step_size, chain_axis=1)
-
-
-def exact_log_z(a: float, lam: float, eta: float, n_sites: int) -> float:
-    r"""$\log\int\prod_i dx_i\, e^{-S}$ from the transfer matrix: $\log\sum_n\lambda_n^N + (N/2)\log(2\pi a)$."""
-    for n_levels in (60, 40, 20, 10):  # as many levels as the grid resolves (coarse a: fewer)
-        try:
-            e = np.asarray(double_well_exact(a, lam, eta, n_sites, n_levels=n_levels)["energies"])
-            break
-        except ValueError:
-            continue
-    if np.exp(-n_sites * a * (e[-1] - e[0])) > 1e-10:
-        raise ValueError(f"exact_log_z: {len(e)} levels do not converge the sum at T = {1 / (n_sites * a):.4g}")
-    return float(-n_sites * a * e[0] + np.log(np.sum(np.exp(-n_sites * a * (e - e[0])))) + n_sites / 2 * np.log(2 * np.pi * a))
-
-
-def exact_site_log_probs(x: np.ndarray, a: float, lam: float, eta: float) -> np.ndarray:
-    r"""Exact $\log p(x_i \mid x_{<i})$ of paths `x` `(n, N)` of the double well
-    (`dphys.autoregressive.chain_log_conditionals`); grid to $x_\text{max}$ with
-    $\lambda(x_\text{max}^2-\eta^2)^2 = 40$ (or past the paths), spacing $\sqrt a/8$."""
-    x_max = max(math.sqrt(eta**2 + math.sqrt(40 / lam)), 1.2 * float(np.max(np.abs(x))))
-    n_grid = 2 * int(math.ceil(8 * x_max / math.sqrt(a))) + 1
-    return da.chain_log_conditionals(x, a, lambda y: lam * (y**2 - eta**2) ** 2, x_max=x_max, n_grid=n_grid)
 
 
 def _kinks(x: np.ndarray, eta: float) -> np.ndarray:
@@ -109,9 +76,11 @@ def run(config: dict[str, Any], report: Report) -> None:
     for i, (t, a) in enumerate(zip(temps, spacings)):
         # array fields (not Python floats): one compiled HMC program serves every temperature
         actions[i] = DoubleWellAction(a=jnp.asarray(a, float), lam=jnp.asarray(lam, float), eta=jnp.asarray(eta, float))
-        xs, acc = hmc_ensemble(actions[i], n, eta, config["chains"], config["samples"], config["therm"],
-                               jax.random.fold_in(k_hmc, i))
-        ensembles[i] = xs
+        chains = config["chains"]  # half the chains start in each well
+        x0 = jnp.concatenate([jnp.full((chains // 2, n), eta), jnp.full((chains - chains // 2, n), -eta)])
+        out, acc = mcmc.adapted_ensemble(mcmc.HMC(actions[i], 0.1, 10), jax.random.fold_in(k_hmc, i), x0,
+                                         config["samples"], n_adapt=config["therm"], thin=2)
+        ensembles[i] = np.asarray(out.samples)  # (sample, chain, N)
         report.add(f"hmc_acceptance_T{i}", acc)
     ends = (0, len(temps) - 1)
     x_train = np.concatenate([ensembles[i][:, :n_train_chains].reshape(-1, n) for i in ends])
@@ -140,13 +109,15 @@ def run(config: dict[str, Any], report: Report) -> None:
         err = da.action_error(net, x_held, action, c)
         report.add(f"rel_rms_{tag}", err["rel_rms"])
         # diagnostics against the exact conditionals: KL per path and per site, train vs held out
-        d_held = exact_site_log_probs(x_held, float(a), lam, eta) - np.asarray(site_lp(jnp.asarray(x_held), c))
+        exact_held = da.double_well_log_conditionals(x_held, float(a), lam, eta)
+        d_held = exact_held - np.asarray(site_lp(jnp.asarray(x_held), c))
         per_path = d_held.sum(axis=1)
         report.add(f"kl_heldout_{tag}", per_path.mean(), per_path.std(ddof=1) / math.sqrt(len(per_path)), unit="nats")
         site_kl.append((t, d_held.mean(axis=0), i in ends))
         if i in ends:
             x_tr = ensembles[i][:, :n_train_chains].reshape(-1, n)
-            d_tr = (exact_site_log_probs(x_tr, float(a), lam, eta) - np.asarray(site_lp(jnp.asarray(x_tr), c))).sum(1)
+            exact_tr = da.double_well_log_conditionals(x_tr, float(a), lam, eta)
+            d_tr = (exact_tr - np.asarray(site_lp(jnp.asarray(x_tr), c))).sum(1)
             report.add(f"kl_train_{tag}", d_tr.mean(), d_tr.std(ddof=1) / math.sqrt(len(d_tr)), unit="nats")
         scatter.append((t, err["S"], err["S_theta"], err["rel_rms"], i in ends))
 
@@ -177,7 +148,7 @@ def run(config: dict[str, Any], report: Report) -> None:
         kink_hist.append((t, kinks_net, kinks_hmc))
         paths.append((t, proposals[:3]))
         log_z, log_z_err = da.log_partition(net, jax.random.fold_in(k_i, 1), config["n_gen"], action, c)
-        log_z_exact = exact_log_z(float(a), lam, eta, n)
+        log_z_exact = double_well_log_z(float(a), lam, eta, n)
         report.add(f"log_z_{tag}", log_z, log_z_err, log_z_exact)
         log_zs.append((log_z, log_z_err, log_z_exact))
     for i in range(len(temps) - 1):

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import dphys.autoregressive as da
+from dphys import mcmc
+from dphys.lattice.exact import double_well_log_z
 from dphys.lattice.quantum import DoubleWellAction
-from dphys.workflows.can_thermal import exact_log_z, exact_site_log_probs
 
 KEY = jax.random.PRNGKey(0)
 V = lambda x: (x**2 - 1.0) ** 2  # noqa: E731  (lambda = eta = 1)
@@ -49,15 +50,15 @@ def test_conditionals_are_normalised_and_telescope_to_the_action():
     n, a = 8, 0.4
     rng = np.random.default_rng(1)
     x = rng.normal(size=(6, n))
-    lc = exact_site_log_probs(x, a, 1.0, 1.0)
+    lc = da.double_well_log_conditionals(x, a, 1.0, 1.0)
     s = _action(x, a)
     # the sum over sites is log p = -S - log Z, log Z from the transfer-matrix spectrum
-    np.testing.assert_allclose(lc.sum(axis=1), -s - exact_log_z(a, 1.0, 1.0, n), atol=1e-8)
+    np.testing.assert_allclose(lc.sum(axis=1), -s - double_well_log_z(a, 1.0, 1.0, n), atol=1e-8)
     g = np.linspace(-4.5, 4.5, 1801)
     for i in (0, 1, 4, n - 1):
         xx = np.repeat(x[:1], len(g), axis=0)
         xx[:, i] = g
-        p = np.exp(exact_site_log_probs(xx, a, 1.0, 1.0)[:, i])
+        p = np.exp(da.double_well_log_conditionals(xx, a, 1.0, 1.0)[:, i])
         assert abs(p.sum() * (g[1] - g[0]) - 1) < 1e-8, i
 
 
@@ -65,10 +66,10 @@ def test_action_error_metric_zero_for_exact_density_sigma_for_noise():
     n, a = 16, 0.5
     x = np.random.default_rng(2).normal(size=(4000, n))
     s = _action(x, a)
-    exact = exact_site_log_probs(x, a, 1.0, 1.0).sum(axis=1)
+    exact = da.double_well_log_conditionals(x, a, 1.0, 1.0).sum(axis=1)
     err = da.relative_action_error(exact, s)
     assert err["rel_rms"] < 1e-9  # the floor: the exact density leaves only round-off
-    assert abs(err["log_z"] - exact_log_z(a, 1.0, 1.0, n)) < 1e-8
+    assert abs(err["log_z"] - double_well_log_z(a, 1.0, 1.0, n)) < 1e-8
     # a density with an error of standard deviation sigma: rel_rms = sigma / std(S) (1/sqrt(2000) level)
     sigma = 0.5
     noisy = exact + sigma * np.random.default_rng(3).standard_normal(len(exact))
@@ -94,7 +95,7 @@ def test_chain_network_sees_exactly_the_previous_and_first_site():
     expected[1:, 0] = True
     assert np.all((jac != 0) == expected)
     # the sampler and the one-pass density agree for this variant too
-    xs, logq = da.sample(net, jax.random.PRNGKey(2), 16, 0.6)
+    xs, logq = da.sample_with_log_prob(net, jax.random.PRNGKey(2), 16, 0.6)
     np.testing.assert_allclose(np.asarray(logq), np.asarray(da.log_prob(net, xs, 0.6)), rtol=1e-4, atol=1e-4)
     with pytest.raises(ValueError, match="positional"):
         da.CANetwork((n,), KEY, positional=0)
@@ -104,13 +105,14 @@ def test_chain_network_sees_exactly_the_previous_and_first_site():
 def test_trained_chain_network_matches_the_exact_conditionals():
     """Maximum likelihood on HMC paths of a 6-site double well: the network's conditionals approach
     the exact ones (held-out KL per path well below the untrained network's)."""
-    from dphys.workflows.can_thermal import hmc_ensemble
-
     n, a = 6, 0.5
-    xs, _ = hmc_ensemble(DoubleWellAction(a=a, lam=1.0, eta=1.0), n, 1.0, 16, 400, 50, jax.random.PRNGKey(3))
-    train, held = xs[:12].reshape(-1, n), xs[12:].reshape(-1, n)
+    x0 = jnp.concatenate([jnp.full((8, n), 1.0), jnp.full((8, n), -1.0)])  # half the chains in each well
+    out, _ = mcmc.adapted_ensemble(mcmc.HMC(DoubleWellAction(a=a, lam=1.0, eta=1.0), 0.1, 10), jax.random.PRNGKey(3),
+                                   x0, 400, n_adapt=50, thin=2)
+    xs = np.asarray(out.samples)
+    train, held = xs[:, :12].reshape(-1, n), xs[:, 12:].reshape(-1, n)  # 12 chains train, 4 held out
     net = da.CANetwork((n,), KEY, n_components=3, n_hidden=16, depth=2, kernel_size=1, positional=3, direct=False)
-    exact = exact_site_log_probs(held, a, 1.0, 1.0)
+    exact = da.double_well_log_conditionals(held, a, 1.0, 1.0)
 
     def kl(model):
         d = exact - np.asarray(jax.vmap(model.site_log_probs)(jnp.asarray(held)), np.float64)

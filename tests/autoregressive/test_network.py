@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import dphys.autoregressive as da
-from dphys.lattice.exact import double_well_exact, transfer_matrix_exact
+from dphys.lattice.exact import double_well_exact, double_well_log_z, transfer_matrix_exact
 from dphys.lattice.quantum import DoubleWellAction, qm_observables
 from tests.helpers import assert_within_sigma
 
@@ -60,7 +60,7 @@ def test_three_sites_integrate_to_one_unconditional():
 @pytest.mark.parametrize("mixture", ["gaussian", "logistic", "beta"])
 def test_sampler_log_density_equals_parallel_log_density(mixture):
     net = make((5,), mixture)
-    x, logq = da.sample(net, jax.random.PRNGKey(3), 64, 0.4)
+    x, logq = da.sample_with_log_prob(net, jax.random.PRNGKey(3), 64, 0.4)
     np.testing.assert_allclose(np.asarray(logq), np.asarray(da.log_prob(net, x, 0.4)), rtol=1e-4, atol=1e-4)
 
 
@@ -71,7 +71,7 @@ def test_samples_follow_the_density():
     g = lo + (hi - lo) * (np.arange(m) + 0.5) / m
     xx = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
     w = np.exp(np.asarray(da.log_prob(net, xx, 0.2), np.float64)) * ((hi - lo) / m) ** 2
-    x, _ = da.sample(net, jax.random.PRNGKey(4), 20000, 0.2)
+    x, _ = da.sample_with_log_prob(net, jax.random.PRNGKey(4), 20000, 0.2)
     x = np.asarray(x, np.float64)
     for f in (lambda v: v[:, 0], lambda v: v[:, 1], lambda v: v[:, 0] * v[:, 1], lambda v: v[:, 1] ** 2):
         exact = np.sum(w * f(xx))
@@ -87,7 +87,7 @@ def test_maximum_likelihood_recovers_gaussian_mean_and_covariance():
     net = da.CANetwork((3,), KEY, n_components=1, n_hidden=8, depth=1)
     net = da.train_ml(net, data.astype(np.float32), steps=1500, key=KEY, batch_size=256, learning_rate=1e-2,
                       progress=False).model
-    x, _ = da.sample(net, jax.random.PRNGKey(5), 20000)
+    x, _ = da.sample_with_log_prob(net, jax.random.PRNGKey(5), 20000)
     x = np.asarray(x, np.float64)
     cov = chol @ chol.T
     # the fitted Gaussian is the sample (data) estimate; compare with the truth within the data's error
@@ -131,7 +131,7 @@ def test_independence_metropolis_restores_exact_x2():
 def test_effective_action_is_exact_for_an_exact_density():
     """action_error of S against itself is zero: with S = -log p + const for a Gaussian network."""
     net = make((4,), cond=False)
-    x, logq = da.sample(net, jax.random.PRNGKey(9), 200)
+    x, logq = da.sample_with_log_prob(net, jax.random.PRNGKey(9), 200)
     s = -np.asarray(logq, np.float64) + 3.0
     err = da.action_error(net, x, s)
     assert err["rel_rms"] < 1e-5 and abs(err["log_z"] + 3.0) < 1e-4
@@ -140,7 +140,6 @@ def test_effective_action_is_exact_for_an_exact_density():
 
 def test_harmonic_log_partition_formula_of_transfer_matrix():
     """The exact log Z used by can-thermal against the Gaussian closed form."""
-    from dphys.workflows.can_thermal import exact_log_z  # double well; check its building block
     ex = transfer_matrix_exact(lambda x: 0.5 * x**2, 0.5, 6, x_max=12.0, n_grid=400, n_levels=60)
     e = np.asarray(ex["energies"])
     log_z = np.log(np.sum(np.exp(-6 * 0.5 * e))) + 3 * np.log(2 * np.pi * 0.5)
@@ -148,7 +147,7 @@ def test_harmonic_log_partition_formula_of_transfer_matrix():
     k = np.arange(6)
     eig = (2 - 2 * np.cos(2 * np.pi * k / 6)) / 0.5 + 0.5
     assert abs(log_z - (3 * np.log(2 * np.pi) - 0.5 * np.sum(np.log(eig)))) < 1e-6
-    assert np.isfinite(exact_log_z(0.5, 1.0, 1.0, 8))
+    assert np.isfinite(double_well_log_z(0.5, 1.0, 1.0, 8))
 
 
 def test_bad_input():
@@ -177,6 +176,6 @@ def test_bad_input():
         warnings.simplefilter("error")
         da.log_prob(net, jnp.zeros((3, 4)), 0.5)
     with pytest.raises(ValueError, match="n "):
-        da.sample(net, KEY, 0, 0.5)
+        da.sample_with_log_prob(net, KEY, 0, 0.5)
     with pytest.raises(ValueError, match="n_calibrate"):
         da.action_error(net, jnp.zeros((4, 4)), np.zeros(4), 0.5, n_calibrate=4)
