@@ -39,9 +39,9 @@ from dphys.scattering.non_local import AbstractNonlocalPotential as AbstractNonl
 from dphys.scattering.non_local import GaussianKernel as GaussianKernel
 from dphys.scattering.non_local import RadialQuadrature as RadialQuadrature
 from dphys.scattering.non_local import Yamaguchi as Yamaguchi
+from dphys.scattering.non_local import chebyshev_quadrature as chebyshev_quadrature
 from dphys.scattering.non_local import nonlocal_effective_range as nonlocal_effective_range
 from dphys.scattering.non_local import nonlocal_phase_shift as nonlocal_phase_shift
-from dphys.scattering.non_local import radial_quadrature as radial_quadrature
 from dphys.scattering.observables import EffectiveRange as EffectiveRange
 from dphys.scattering.observables import effective_range as effective_range
 from dphys.scattering.observables import effective_range_function as effective_range_function

@@ -27,7 +27,7 @@ $I_{s,c} = \int_0^{r_\max} \{\sin, \cos\}(kr) f\,dr$, so
 $$ \tan\delta_0 = -\frac{I_s}{k + I_c}. $$
 
 Writing $\sin k(r - r') = \sin kr\cos kr' - \cos kr\sin kr'$ turns the integral into two
-*indefinite* integrals of smooth functions, which a composite Chebyshev quadrature (`radial_quadrature`:
+*indefinite* integrals of smooth functions, which a composite Chebyshev quadrature (`chebyshev_quadrature`:
 panels of Chebyshev points, the exact cumulative integral of each panel's interpolant) evaluates with
 spectral accuracy; the non-local term uses the same nodes and weights (Nystroem). What is left is one
 dense linear solve of size `n` per momentum: exact up to the quadrature, differentiable in the
@@ -74,7 +74,7 @@ __all__ = [
     "Yamaguchi",
     "nonlocal_effective_range",
     "nonlocal_phase_shift",
-    "radial_quadrature",
+    "chebyshev_quadrature",
 ]
 
 PANELS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.25, 3.25, 4.5, 6.0, 8.0, 10.5, 13.5, 17.0, 21.0, 25.0)  # [fm]
@@ -95,7 +95,7 @@ class RadialQuadrature(NamedTuple):
     cumulative: Float[Array, "n n"]
 
 
-def radial_quadrature(panels: tuple[float, ...] = PANELS, nodes: int = NODES) -> RadialQuadrature:
+def chebyshev_quadrature(panels: tuple[float, ...] = PANELS, nodes: int = NODES) -> RadialQuadrature:
     r"""Build the composite Chebyshev quadrature of `nonlocal_phase_shift` (module docstring).
 
     **Arguments:** `panels` ascending panel edges [fm] starting at 0 (the last one is $r_\max$,
@@ -105,9 +105,9 @@ def radial_quadrature(panels: tuple[float, ...] = PANELS, nodes: int = NODES) ->
     """
     edges = np.asarray(panels, dtype=np.float64)
     if edges.ndim != 1 or edges.size < 2 or edges[0] != 0 or np.any(np.diff(edges) <= 0):
-        raise ValueError(f"radial_quadrature: panels must be ascending edges [fm] starting at 0, got {panels}")
+        raise ValueError(f"chebyshev_quadrature: panels must be ascending edges [fm] starting at 0, got {panels}")
     if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 2:
-        raise ValueError(f"radial_quadrature: nodes must be an int >= 2, got {nodes!r}")
+        raise ValueError(f"chebyshev_quadrature: nodes must be an int >= 2, got {nodes!r}")
     cheb = np.polynomial.chebyshev
     x = -np.cos(np.pi * (np.arange(nodes) + 0.5) / nodes)  # ascending in (-1, 1)
     vander_inv = np.linalg.inv(cheb.chebvander(x, nodes - 1))
@@ -241,9 +241,9 @@ def _check(name: str, potential, local, k, mass, grid):
         raise ValueError(f"{name}: the local potential must be a callable V(r) -> MeV, got {local!r}")
     mass = check_positive(name, "mass (the reduced mass)", "MeV", mass)
     if grid is None:
-        grid = radial_quadrature()
+        grid = chebyshev_quadrature()
     if not isinstance(grid, RadialQuadrature):
-        raise ValueError(f"{name}: grid must be a RadialQuadrature (radial_quadrature()), got {type(grid).__name__}")
+        raise ValueError(f"{name}: grid must be a RadialQuadrature (chebyshev_quadrature()), got {type(grid).__name__}")
     return mass, grid
 
 
@@ -297,7 +297,7 @@ def nonlocal_phase_shift(
     - `k`: relative momentum [fm^-1] (> 0).
     - `mass`: the *reduced* mass $\mu$ [MeV].
     - `local`: optional local part `V(r) -> MeV`.
-    - `grid`: the quadrature (`radial_quadrature()`, default: 14 panels of 24 points up to 25 fm).
+    - `grid`: the quadrature (`chebyshev_quadrature()`, default: 14 panels of 24 points up to 25 fm).
 
     **Returns:** $\delta_0(k)$ [rad] in $(-\pi/2, \pi/2]$.
     """

@@ -13,9 +13,9 @@ from dphys.scattering import GaussianSum, phase_shift
 from dphys.scattering.non_local import (
     GaussianKernel,
     Yamaguchi,
+    chebyshev_quadrature,
     nonlocal_effective_range,
     nonlocal_phase_shift,
-    radial_quadrature,
 )
 from tests.helpers import check_grad
 
@@ -28,7 +28,7 @@ def _fold(d):
 
 
 def test_quadrature_integrates_smooth_functions_and_their_antiderivatives():
-    q = radial_quadrature()
+    q = chebyshev_quadrature()
     f = np.exp(-q.r) * np.cos(2 * q.r)
     exact = lambda x: (1 - np.exp(-x) * (np.cos(2 * x) - 2 * np.sin(2 * x))) / 5  # noqa: E731
     assert abs(q.w @ f - exact(25.0)) < 1e-14  # the last panel ends at 25 fm
@@ -97,6 +97,6 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match="give a non-local kernel"):
         nonlocal_phase_shift(None, 0.5, mass=MU_N)
     with pytest.raises(ValueError, match="panels must be ascending"):
-        radial_quadrature(panels=(0.0, 2.0, 1.0))
+        chebyshev_quadrature(panels=(0.0, 2.0, 1.0))
     with pytest.raises(ValueError, match="no attractive potential has a = 3.0 fm"):
         Yamaguchi.from_scattering(3.0, 0.5, MU_N)
