@@ -6,7 +6,9 @@ import math
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array
 
 
 def positive_number(name: str, what: str, value: Any) -> float:
@@ -26,4 +28,32 @@ def positive_int(name: str, what: str, value: Any) -> int:
     an integer > 0 (a bool is not)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_callable(name: str, what: str, fn: Any) -> None:
+    """`ValueError` (naming `name`, `what` and the value) unless `fn` is callable."""
+    if not callable(fn):
+        raise ValueError(f"{name}: {what} must be callable, got {fn!r}")
+
+
+def check_step_size(name: str, step_size: Any, what: str = "step_size", concrete: bool = False) -> Array:
+    """A positive finite step size as a JAX array, checked when concrete; a traced one passes
+    unless `concrete` is required."""
+    if isinstance(step_size, jax.core.Tracer):
+        if concrete:
+            raise ValueError(f"{name}: {what} must be a concrete number, not a traced value")
+        return step_size
+    value = np.asarray(step_size)
+    if value.ndim != 0 or not np.issubdtype(value.dtype, np.number):
+        raise ValueError(f"{name}: {what} must be a scalar number, got {step_size!r}")
+    if not (math.isfinite(float(value)) and float(value) > 0):
+        raise ValueError(f"{name}: {what} must be a finite number > 0, got {float(value)}")
+    return jnp.asarray(step_size, dtype=jnp.result_type(float))
+
+
+def check_int(name: str, what: str, value: Any, minimum: int) -> int:
+    """`value` as a Python int, or `ValueError` unless it is an integer >= `minimum` (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}: {what} must be an integer >= {minimum}, got {value!r}")
     return int(value)

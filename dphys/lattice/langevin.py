@@ -27,8 +27,7 @@ import jax.tree_util as jtu
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
-from dphys._checks import positive_number
-from dphys.mcmc.base import _check_callable, _check_int
+from dphys._checks import check_callable, check_int, positive_number
 from dphys.mcmc.mala import MALA as MALA
 from dphys.sde import SDE_SOLVERS, integrate_sde
 
@@ -90,10 +89,10 @@ def langevin_chain(
     never silent NaN.
     """
     name = "langevin_chain"
-    _check_callable(name, "action", action)
-    n_samples = _check_int(name, "n_samples", n_samples, 1)
-    thin = _check_int(name, "thin", thin, 1)
-    n_therm = _check_int(name, "n_therm", n_therm, 0)
+    check_callable(name, "action", action)
+    n_samples = check_int(name, "n_samples", n_samples, 1)
+    thin = check_int(name, "thin", thin, 1)
+    n_therm = check_int(name, "n_therm", n_therm, 0)
     if solver not in SDE_SOLVERS:
         raise ValueError(f"{name}: unknown solver {solver!r}; expected one of {sorted(SDE_SOLVERS)}")
     dt = positive_number(name, "dt", dt)

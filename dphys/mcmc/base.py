@@ -11,12 +11,16 @@ Every state has a `position`; every info of a Metropolis kernel an `acceptance_p
 (blackjax's infos call it `acceptance_rate`; the runners read either). Chains are a `jax.vmap`
 over keys and initial positions; the runners (`dphys.mcmc.ensemble`, `run_chain`,
 `sample_chains`) scan over updates inside one jit.
+
+The building blocks of the Metropolis kernels are public, for writing a new kernel:
+`init_state` (action and gradient at a position), `noise_and_uniform` (momenta and the
+Metropolis uniform from one key split), `metropolis` (accept/reject with a NaN-safe
+$\Delta H$), `axpy` and `half_square` (PyTree arithmetic).
 """
 
 from __future__ import annotations
 
 import abc
-import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -24,7 +28,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
-import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray, PyTree
 
 __all__ = ["AbstractKernel", "HMCInfo", "HMCState"]
@@ -67,47 +70,21 @@ class HMCInfo(NamedTuple):
 
 
 # --------------------------------------------------------------------------------------------
-# Validation and PyTree arithmetic
+# Building blocks of Metropolis kernels (HMC, MALA use them; so can a new kernel)
 # --------------------------------------------------------------------------------------------
 
 
-def _check_callable(name: str, what: str, fn: Any) -> None:
-    if not callable(fn):
-        raise ValueError(f"{name}: {what} must be callable, got {fn!r}")
-
-
-def _check_step_size(name: str, step_size: Any, what: str = "step_size", concrete: bool = False) -> Array:
-    """A positive finite step size as a JAX array, checked when concrete; a traced one passes
-    unless `concrete` is required."""
-    if isinstance(step_size, jax.core.Tracer):
-        if concrete:
-            raise ValueError(f"{name}: {what} must be a concrete number, not a traced value")
-        return step_size
-    value = np.asarray(step_size)
-    if value.ndim != 0 or not np.issubdtype(value.dtype, np.number):
-        raise ValueError(f"{name}: {what} must be a scalar number, got {step_size!r}")
-    if not (math.isfinite(float(value)) and float(value) > 0):
-        raise ValueError(f"{name}: {what} must be a finite number > 0, got {float(value)}")
-    return jnp.asarray(step_size, dtype=jnp.result_type(float))
-
-
-def _check_int(name: str, what: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}: {what} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _axpy(a: ArrayLike, x: PyTree, y: PyTree) -> PyTree:
+def axpy(a: ArrayLike, x: PyTree, y: PyTree) -> PyTree:
     """`y + a x` leaf by leaf, keeping the dtype of each leaf of `y`."""
     return jtu.tree_map(lambda xi, yi: yi + jnp.asarray(a, yi.dtype) * xi, x, y)
 
 
-def _half_square(p: PyTree) -> Float[Array, ""]:
+def half_square(p: PyTree) -> Float[Array, ""]:
     r"""$\sum p^2 / 2$ over every element of every leaf."""
     return sum(jnp.sum(leaf**2) for leaf in jtu.tree_leaves(p)) / 2
 
 
-def _noise_and_uniform(key: PRNGKeyArray, tree: PyTree) -> tuple[PyTree, Float[Array, ""]]:
+def noise_and_uniform(key: PRNGKeyArray, tree: PyTree) -> tuple[PyTree, Float[Array, ""]]:
     """Independent standard normal numbers shaped and typed like every leaf of `tree`, and one
     uniform number in [0, 1) for a Metropolis decision, from a single split of `key` (each
     threefry call inside a vmapped scan adds noticeably to the compile time)."""
@@ -117,7 +94,7 @@ def _noise_and_uniform(key: PRNGKeyArray, tree: PyTree) -> tuple[PyTree, Float[A
     return treedef.unflatten(noise), jax.random.uniform(accept_key, (), jnp.result_type(leaves[0]))
 
 
-def _init_state(name: str, action: Action, position: PyTree) -> HMCState:
+def init_state(name: str, action: Action, position: PyTree) -> HMCState:
     """The action and its gradient at `position`; a non-scalar action is a ValueError, a
     non-finite one a run-time error."""
     leaves = jtu.tree_leaves(position)
@@ -134,7 +111,7 @@ def _init_state(name: str, action: Action, position: PyTree) -> HMCState:
     return HMCState(position, value, grad)
 
 
-def _metropolis(
+def metropolis(
     uniform: Float[Array, ""], state: HMCState, proposal: HMCState, delta_H: Float[Array, ""], step_size: ArrayLike
 ) -> tuple[HMCState, HMCInfo]:
     r"""Accept `proposal` with probability $\min(1, e^{-\Delta H})$ (when `uniform`, a U[0, 1)

@@ -24,7 +24,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Complex, Float, PRNGKeyArray
 
-from dphys.mcmc.base import AbstractKernel, _check_callable, _check_step_size
+from dphys._checks import check_callable, check_step_size
+from dphys.mcmc.base import AbstractKernel
 
 __all__ = ["CLInfo", "CLState", "ComplexLangevin"]
 
@@ -59,10 +60,10 @@ class ComplexLangevin(AbstractKernel):
     k_ref: Float[Array, ""] | None
 
     def __init__(self, action: Callable, step_size: Float[ArrayLike, ""], k_ref: Float[ArrayLike, ""] | None = None):
-        _check_callable("ComplexLangevin", "action", action)
+        check_callable("ComplexLangevin", "action", action)
         self.action = action
-        self.step_size = _check_step_size("ComplexLangevin", step_size)
-        self.k_ref = None if k_ref is None else _check_step_size("ComplexLangevin", k_ref, "k_ref")
+        self.step_size = check_step_size("ComplexLangevin", step_size)
+        self.k_ref = None if k_ref is None else check_step_size("ComplexLangevin", k_ref, "k_ref")
 
     def _drift(self, z):
         return -jax.grad(self.action, holomorphic=True)(z)

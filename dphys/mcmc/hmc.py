@@ -23,19 +23,17 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
+from dphys._checks import check_callable, check_int, check_step_size
 from dphys.mcmc.base import (
     AbstractKernel,
     Action,
     HMCInfo,
     HMCState,
-    _axpy,
-    _check_callable,
-    _check_int,
-    _check_step_size,
-    _half_square,
-    _init_state,
-    _metropolis,
-    _noise_and_uniform,
+    axpy,
+    half_square,
+    init_state,
+    metropolis,
+    noise_and_uniform,
 )
 
 __all__ = ["HMC", "leapfrog"]
@@ -69,21 +67,21 @@ def leapfrog(
 
     **Returns:** `(position, momentum, action, action_grad)` at the end of the trajectory.
     """
-    n_steps = _check_int("leapfrog", "n_steps", n_steps, 1)
+    n_steps = check_int("leapfrog", "n_steps", n_steps, 1)
     force = jax.value_and_grad(action)
     if action_grad is None:
         action_grad = force(position)[1]
-    momentum = _axpy(-step_size / 2, action_grad, momentum)
+    momentum = axpy(-step_size / 2, action_grad, momentum)
 
     def full_step(_, carry):
         x, p = carry
-        x = _axpy(step_size, p, x)
-        return x, _axpy(-step_size, force(x)[1], p)
+        x = axpy(step_size, p, x)
+        return x, axpy(-step_size, force(x)[1], p)
 
     position, momentum = jax.lax.fori_loop(0, n_steps - 1, full_step, (position, momentum))
-    position = _axpy(step_size, momentum, position)
+    position = axpy(step_size, momentum, position)
     value, grad = force(position)
-    return position, _axpy(-step_size / 2, grad, momentum), value, grad
+    return position, axpy(-step_size / 2, grad, momentum), value, grad
 
 
 class HMC(AbstractKernel):
@@ -109,12 +107,12 @@ class HMC(AbstractKernel):
 
     def __init__(self, action: Action, step_size: Float[ArrayLike, ""], n_leapfrog: int,
                  wrap: Callable[[PyTree], PyTree] | None = None):
-        _check_callable("HMC", "action", action)
+        check_callable("HMC", "action", action)
         if wrap is not None:
-            _check_callable("HMC", "wrap", wrap)
+            check_callable("HMC", "wrap", wrap)
         self.action = action
-        self.step_size = _check_step_size("HMC", step_size)
-        self.n_leapfrog = _check_int("HMC", "n_leapfrog", n_leapfrog, 1)
+        self.step_size = check_step_size("HMC", step_size)
+        self.n_leapfrog = check_int("HMC", "n_leapfrog", n_leapfrog, 1)
         self.wrap = wrap
 
     def init(self, position: PyTree[Float[ArrayLike, "..."]]) -> HMCState:
@@ -127,7 +125,7 @@ class HMC(AbstractKernel):
         position = jtu.tree_map(jnp.asarray, position)
         if self.wrap is not None:
             position = self.wrap(position)
-        return _init_state("HMC.init", self.action, position)
+        return init_state("HMC.init", self.action, position)
 
     def step(self, key: PRNGKeyArray, state: HMCState,
              step_size: Float[ArrayLike, ""] | None = None) -> tuple[HMCState, HMCInfo]:
@@ -139,11 +137,11 @@ class HMC(AbstractKernel):
         **Returns:** `(state, info)`: the new `HMCState` and an `HMCInfo`.
         """
         step_size = self.step_size if step_size is None else step_size
-        momentum, uniform = _noise_and_uniform(key, state.position)
+        momentum, uniform = noise_and_uniform(key, state.position)
         position, end_momentum, value, grad = leapfrog(
             self.action, state.position, momentum, step_size, self.n_leapfrog, state.action_grad
         )
         if self.wrap is not None:
             position = self.wrap(position)
-        delta_H = (value - state.action) + (_half_square(end_momentum) - _half_square(momentum))
-        return _metropolis(uniform, state, HMCState(position, value, grad), delta_H, step_size)
+        delta_H = (value - state.action) + (half_square(end_momentum) - half_square(momentum))
+        return metropolis(uniform, state, HMCState(position, value, grad), delta_H, step_size)

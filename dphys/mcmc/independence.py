@@ -27,7 +27,8 @@ import jax.tree_util as jtu
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray, PyTree
 
-from dphys.mcmc.base import AbstractKernel, _check_callable
+from dphys._checks import check_callable
+from dphys.mcmc.base import AbstractKernel
 
 __all__ = ["IndependenceChainInfo", "IndependenceInfo", "IndependenceMetropolis", "IndependenceState",
            "independence_chain"]
@@ -69,8 +70,8 @@ class IndependenceMetropolis(AbstractKernel):
     log_p: Callable[[PyTree[Array]], Float[Array, ""]]
 
     def __init__(self, propose: Callable, log_p: Callable):
-        _check_callable("IndependenceMetropolis", "propose", propose)
-        _check_callable("IndependenceMetropolis", "log_p", log_p)
+        check_callable("IndependenceMetropolis", "propose", propose)
+        check_callable("IndependenceMetropolis", "log_p", log_p)
         self.propose = propose
         self.log_p = log_p
 

@@ -11,18 +11,17 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
+from dphys._checks import check_callable, check_step_size
 from dphys.mcmc.base import (
     AbstractKernel,
     Action,
     HMCInfo,
     HMCState,
-    _axpy,
-    _check_callable,
-    _check_step_size,
-    _half_square,
-    _init_state,
-    _metropolis,
-    _noise_and_uniform,
+    axpy,
+    half_square,
+    init_state,
+    metropolis,
+    noise_and_uniform,
 )
 
 __all__ = ["MALA"]
@@ -47,9 +46,9 @@ class MALA(AbstractKernel):
     step_size: Float[Array, ""]
 
     def __init__(self, action: Action, step_size: Float[ArrayLike, ""]):
-        _check_callable("MALA", "action", action)
+        check_callable("MALA", "action", action)
         self.action = action
-        self.step_size = _check_step_size("MALA", step_size)
+        self.step_size = check_step_size("MALA", step_size)
 
     def init(self, position: PyTree[Float[ArrayLike, "..."]]) -> HMCState:
         """The chain state at `position` (action and gradient cached).
@@ -58,7 +57,7 @@ class MALA(AbstractKernel):
 
         **Returns:** an `HMCState`.
         """
-        return _init_state("MALA.init", self.action, jtu.tree_map(jnp.asarray, position))
+        return init_state("MALA.init", self.action, jtu.tree_map(jnp.asarray, position))
 
     def step(self, key: PRNGKeyArray, state: HMCState,
              step_size: Float[ArrayLike, ""] | None = None) -> tuple[HMCState, HMCInfo]:
@@ -71,10 +70,10 @@ class MALA(AbstractKernel):
         """
         h = self.step_size if step_size is None else step_size
         x = state.position
-        noise, uniform = _noise_and_uniform(key, x)
-        proposal = _axpy(jnp.sqrt(2 * h), noise, _axpy(-h, state.action_grad, x))
+        noise, uniform = noise_and_uniform(key, x)
+        proposal = axpy(jnp.sqrt(2 * h), noise, axpy(-h, state.action_grad, x))
         value, grad = jax.value_and_grad(self.action)(proposal)
         # -log q(x'|x) = |sqrt(2h) xi|^2 / 4h = |xi|^2 / 2; -log q(x|x') from the reverse residual
-        reverse = jtu.tree_map(lambda a, b: a - b, x, _axpy(-h, grad, proposal))
-        delta_H = (value - state.action) + _half_square(reverse) / (2 * h) - _half_square(noise)
-        return _metropolis(uniform, state, HMCState(proposal, value, grad), delta_H, h)
+        reverse = jtu.tree_map(lambda a, b: a - b, x, axpy(-h, grad, proposal))
+        delta_H = (value - state.action) + half_square(reverse) / (2 * h) - half_square(noise)
+        return metropolis(uniform, state, HMCState(proposal, value, grad), delta_H, h)

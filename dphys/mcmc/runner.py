@@ -29,7 +29,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 from tqdm.auto import tqdm
 
-from dphys.mcmc.base import _check_callable, _check_int
+from dphys._checks import check_callable, check_int
 
 __all__ = ["Ensemble", "adapt_step_size", "check_acceptance", "ensemble", "run_chain", "sample_chains"]
 
@@ -115,7 +115,7 @@ def _sample_chains_jit(kernel, keys, x0s, n_samples, n_therm, thin, adapt, targe
 
 def _check_kernel(name: str, kernel: Any, needs_step_size: bool) -> None:
     for method in ("init", "step"):
-        _check_callable(name, f"kernel.{method}", getattr(kernel, method, None))
+        check_callable(name, f"kernel.{method}", getattr(kernel, method, None))
     if needs_step_size and not hasattr(kernel, "step_size"):
         raise ValueError(f"{name}: adapting needs a kernel with a step_size field; "
                          f"{type(kernel).__name__} has none")
@@ -125,9 +125,9 @@ def _check_run(name, kernel, n_samples, n_therm, thin, adapt_step_size, target_a
     if not isinstance(adapt_step_size, bool):
         raise ValueError(f"{name}: adapt_step_size must be True or False, got {adapt_step_size!r}")
     _check_kernel(name, kernel, adapt_step_size)
-    n_samples = _check_int(name, "n_samples", n_samples, 1)
-    n_therm = _check_int(name, "n_therm", n_therm, 0)
-    thin = _check_int(name, "thin", thin, 1)
+    n_samples = check_int(name, "n_samples", n_samples, 1)
+    n_therm = check_int(name, "n_therm", n_therm, 0)
+    thin = check_int(name, "thin", thin, 1)
     if adapt_step_size and n_therm == 0:
         raise ValueError(f"{name}: adapt_step_size=True adapts during thermalisation and needs n_therm > 0")
     if not (isinstance(target_acceptance, (int, float, np.floating)) and 0 < target_acceptance < 1):
@@ -233,7 +233,7 @@ def adapt_step_size(
     **Returns:** the new kernel, or `(kernel, positions)` with `return_positions=True`.
     """
     name = "adapt_step_size"
-    n = _check_int(name, "n", n, 1)
+    n = check_int(name, "n", n, 1)
     _, n, _, _, target = _check_run(name, kernel, 1, n, 1, True, target_acceptance)
     keys = jax.random.split(key, _n_chains(name, x0s))
     samples, _, steps = _sample_chains_jit(kernel, keys, x0s, 1, n, 1, True, jnp.asarray(target))
@@ -293,7 +293,7 @@ def ensemble(
             _sample_chains_jit(kernel, jax.random.split(key, n_chains), x0s, n, n_therm, thin, False,
                                jnp.asarray(target), True))
         return Ensemble(samples, info, step_size, (time.perf_counter() - t0,))
-    chunks = _check_int(name, "chunks", chunks, 1)
+    chunks = check_int(name, "chunks", chunks, 1)
     per_chunk = -(-n // chunks)
     x, parts, infos, seconds = x0s, [], [], []
     label = progress if isinstance(progress, str) else name
