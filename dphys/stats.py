@@ -586,12 +586,21 @@ def kstatistics(x: ArrayLike, max_order: int = 6, axis: int = 0) -> np.ndarray:
     return np.stack(out)
 
 
-def cumulants(x: ArrayLike, max_order: int = 6, n_blocks: int = 20) -> Estimate:
+def cumulants(x: ArrayLike, max_order: int = 6, n_blocks: int = 20, symmetric: bool = False) -> Estimate:
     """Cumulants ``kappa_1 .. kappa_max_order`` with block-jackknife errors.
 
     ``value`` = :func:`kstatistics` of all samples (unbiased), ``error`` =
     delete-one-block :func:`jackknife` error of the k-statistics, which also
     covers autocorrelated samples when blocks are longer than ``tau_int``.
+
+    With ``symmetric=True`` the distribution is known to be symmetric under
+    ``x -> -x`` (e.g. the magnetisation of a Z2-symmetric action): the values
+    are the k-statistics of the ``2n`` numbers ``x`` and ``-x`` (odd cumulants
+    exactly 0), and every jackknife block deletes its samples together with
+    their mirror images, so the error is that of the ``n`` measured samples.
+    (Concatenating ``[x, -x]`` before an ordinary jackknife instead treats the
+    mirror images as independent data and gives even-order errors ``sqrt(2)``
+    too small.)
 
     **Arguments**
 
@@ -599,10 +608,15 @@ def cumulants(x: ArrayLike, max_order: int = 6, n_blocks: int = 20) -> Estimate:
     - ``max_order``: highest order, an integer in 1..6.
     - ``n_blocks``: number of jackknife blocks (at least 2, at most the number
       of samples).
+    - ``symmetric``: symmetrise each sample, as above (default False).
 
     **Returns**
 
     An :class:`Estimate` of arrays of shape ``(max_order, *x.shape[1:])``.
     """
     max_order = _check_order(max_order)
+    if not isinstance(symmetric, (bool, np.bool_)):
+        raise ValueError(f"symmetric={symmetric!r}: expected True or False")
+    if symmetric:
+        return jackknife(lambda d: kstatistics(np.concatenate([d, -d]), max_order), _as_samples(x), n_blocks)
     return jackknife(lambda d: kstatistics(d, max_order), _as_samples(x), n_blocks)
