@@ -1,27 +1,31 @@
 r"""`phi4-diffusion`: a score-based diffusion model of 2D $\phi^4$ theory trained on an HMC ensemble,
-compared with that ensemble, and corrected to exactness by independence Metropolis (diffusion
+compared with an independent HMC ensemble, and corrected to exactness by independence Metropolis (diffusion
 models as stochastic quantisation, the DMasSQ setup).
 
-1. HMC ensemble of $S = \sum_x[-2\kappa\sum_\mu\phi_x\phi_{x+\mu} + (1-2\lambda)\phi_x^2 +
-   \lambda\phi_x^4]$ (default $L = 16$, $\kappa = 0.27$, $\lambda = 0.022$, near the
+1. Two independent HMC ensembles of $S = \sum_x[-2\kappa\sum_\mu\phi_x\phi_{x+\mu} +
+   (1-2\lambda)\phi_x^2 + \lambda\phi_x^4]$ (default $L = 16$, $\kappa = 0.27$, $\lambda = 0.022$, near the
    transition; the diffusion papers' points are `--L 32 --kappa 0.21` (symmetric) and
-   `--L 32 --kappa 0.5` (broken)).
+   `--L 32 --kappa 0.5` (broken)): the training set, and a reference (another key, its own
+   `--ref-chains` x `--ref-samples`) that every comparison below uses, so that the two sides
+   of a comparison are independent. Each has its integrated autocorrelation time (the largest
+   of $|M|$, $M^2$, $S$) and jackknife blocks of at least $4\tau_\text{int}$
+   (`dphys.generative.phi4.phi4_estimates`); `*_hmc_vs_ref_dev_sigma` checks the errors.
 2. Score model: `dphys.nn.LatticeUNet` (FFT circular convolutions, exactly odd under
    $\phi\to-\phi$ with `--z2-odd`) in `dphys.diffusion.ScoreModel` on Song's VE SDE
    $dx = \sigma^t dW$ ($\sigma = 25$; or, `--process edm`, the EDM noise levels with EDM
    preconditioning and loss weighting), trained by denoising score matching (`dsm_loss`) with
    `dphys.fit` (checkpoints in `out/checkpoints`). Training batches are augmented by random
    lattice translations and $\phi\to-\phi$, symmetries of $S$.
-3. Samples from the reverse process (`--sampler em|pc|ode|heun`), compared with HMC:
+3. Samples from the reverse process (`--sampler em|pc|ode|heun`), compared with the reference:
    $\langle|M|\rangle$, $\chi_2 = V(\langle M^2\rangle - \langle M\rangle^2)$, the Binder cumulant
    $U_L = 1 - \langle M^4\rangle/(3\langle M^2\rangle^2)$, the action density, the connected
    two-point function, each with jackknife errors (`dphys.lattice.phi4_observables`); the
-   deviation of each from HMC in combined standard errors (`*_dev_sigma`).
+   deviation of each from the reference in combined standard errors (`*_dev_sigma`).
 4. Exactness: proposals corrected by independence Metropolis towards $e^{-S}$
    (`dd.metropolis_correct`) with their exact density $q$: by default (`--mh-proposals heun`)
    Heun samples and the density of the Heun map itself (`dd.sample_with_log_density`: the
    log-determinant of each step's Jacobian, no tolerance involved), or PF-ODE samples and their
-   PF-ODE likelihood (`dd.log_likelihood`, exact divergence or Hutchinson probes, exact up to the
+   PF-ODE likelihood (`dd.log_likelihood` with the exact divergence, exact up to the
    ODE tolerance); acceptance and corrected observables.
 5. Stochastic quantisation: the reverse-process trajectory of one configuration next to a
    Langevin trajectory $d\phi = -\partial S/\partial\phi\,d\tau + \sqrt2\,dW$
@@ -49,13 +53,35 @@ network and samples): EM 10.4, 7.8, 2.6, 1.2, 0.9, 0.2 sigma, agreeing from 200 
 reference (2000 configurations) EM agreed from 50 steps and Heun from 80 evaluations (ratio 1.6):
 the comparison needs a reference precise enough to see EM's bias.
 
-Run time on 2 CPU cores: `--quick` (L = 8, 1500 training steps, no cost study) took 48 s wall
-(60 s CPU) on the idle machine; `--quick --cost-study` adds about 1 min of CPU
-time. There, all four observables of the Euler-Maruyama samples agreed with HMC within 1.0
-standard errors, and those of the Metropolis chain (Heun proposals, 20 steps = 40 evaluations
-each, acceptance 0.74; with PF-ODE proposals and their likelihood a proposal cost 228) within 1.4
-(errors from jackknife blocks of at least 4 tau_int of the chain, tau_int = 0.9 proposals; with 20
-blocks regardless of tau_int it was 1.3).
+7. Autocorrelation across the transition (`--kappa-scan`, arXiv:2412.13704's argument that the
+   diffusion-Metropolis chain does not slow down where HMC does): at `--scan-L` and each of
+   `--scan-kappas`, an HMC ensemble, a model trained on it, Heun proposals with their exact
+   density and the Metropolis chain; $\tau_\text{int}$ (the larger of $|M|$ and $M^2$) of both,
+   in trajectories and in proposals, and the seconds per independent sample $2\tau_\text{int}
+   \times$ seconds per step (HMC timed warm, the second half of the proposals timed; training not
+   counted), figure `kappa_scan`.
+
+Measured with the independent reference (seed 0; asserted by tests/workflows/test_phi4_diffusion.py):
+`--quick` (L = 8, VE, 1500 training steps, 256 EM samples of 100 steps, 48 Heun proposals; 135 s
+wall on the loaded 2 cores): the two HMC ensembles have tau_int 3.8(8) and 3.6(7) trajectories and
+agree within 1.0 sigma; the EM samples are within 2.7 sigma of the reference (<|M|> 2.3, chi_2 2.0,
+U_L 1.8, S/V 2.7), the Metropolis chain (acceptance 0.64, 31 distinct states of 48, tau_int 0.9(5)
+proposals) within 0.52 sigma. `--quick --kappa-scan` (L = 8, kappa 0.22-0.31, 500 HMC trajectories
+x 8 chains, 1000 training steps and 96 proposals per kappa; 11 min wall on the loaded machine):
+HMC's tau_int is 0.70(5), 0.94(8), 3.8(6), 0.72(5), 0.14(1) trajectories (critical slowing down at
+kappa = 0.27; |M| and M^2 do not see tunnelling between the two vacua in the broken phase), the
+chain's 1.1(5), 0.9(4), 2.1(1.2), 1.5(7), 5(4) proposals at acceptance 0.73, 0.60, 0.36, 0.37,
+0.05: at kappa = 0.27 lower than HMC's but only by 1.3 sigma, and the model trained as briefly
+loses the broken phase. Per independent sample the chain costs 0.6-3.5 s, HMC 4-42 us: 3e4 (at
+kappa = 0.27) to 9e5 times more, because the exact density of the Heun map needs L^2 JVPs per
+score evaluation (`benchmarks/bench_phi4_diffusion.py` times the same at kappa = 0.27). At L = 8
+on a CPU the argument does not pay: HMC's tau_int is too short for the cheaper decorrelation to matter.
+The default test runs L = 4 with the EDM process and Heun samples of 20 steps: Heun samples within
+2.4 sigma, the Metropolis chain (acceptance 0.74) within 1.9 sigma of the reference.
+
+The cost-study figures above and the full-mode figures below were measured before the independent
+reference existed, against the training ensemble with 20 jackknife blocks regardless of tau_int; they are
+not asserted by a test.
 
 Full mode, the defaults with `--process edm --cost-study false` (L = 16, 16 x 1000 HMC
 configurations, 4000 training steps, 1024 EM samples of 500 steps, 128 Metropolis proposals of 20

@@ -83,3 +83,29 @@ def test_ve_em_ode_proposals_cost_study_and_kappa_scan(tmp_path):
         assert m[f"scan_kappa{kappa}_hmc_tau_int"]["value"] > 0
         assert m[f"scan_kappa{kappa}_hmc_seconds_per_independent"]["value"] > 0
     assert (tmp_path / "quality_per_cost.png").exists() and (tmp_path / "kappa_scan.png").exists()
+
+
+@pytest.mark.slow  # --quick itself: L = 8, VE, EM 100 steps, 1500 training steps; about 1-2 min
+def test_quick_mode_agrees_with_an_independent_hmc_ensemble(tmp_path):
+    """README: in `--quick` (seed 0) the EM samples are within 3 sigma (largest 2.7, S/V) and the
+    Metropolis chain within 1 sigma (largest 0.5, chi_2) of the independent HMC ensemble."""
+    m = _run(tmp_path)
+    _assert_agree(m, "gen", 3.0)
+    _assert_agree(m, "mh", 1.0)
+    _assert_agree(m, "hmc_vs_ref", 3.0)
+    assert m["mh_acceptance"]["value"] > 0.5 and 0.5 < m["mh_tau_int"]["value"] < 2
+
+
+@pytest.mark.slow  # --quick --kappa-scan: five models trained, about 5-10 min on 2 cores
+def test_quick_kappa_scan_autocorrelation_and_cost(tmp_path):
+    """README / docstring (seed 0, L = 8): HMC's tau_int(|M|, M^2) peaks at kappa = 0.27 (3.8(6)
+    trajectories; below 1 at 0.22, 0.25, 0.29, 0.31); the diffusion-Metropolis chain's there is
+    2.1(1.2) proposals, within 2 sigma of HMC's; per independent sample the chain costs more than
+    10^4 times HMC at every kappa (the exact Heun density: L^2 JVPs per score evaluation)."""
+    m = _run(tmp_path, kappa_scan=True)
+    tau = {k: m[f"scan_kappa{k}_hmc_tau_int"] for k in ("0.22", "0.25", "0.27", "0.29", "0.31")}
+    assert tau["0.27"]["value"] > 3.0 and all(t["value"] < 1.0 for k, t in tau.items() if k != "0.27"), tau
+    mh = m["scan_kappa0.27_mh_tau_int"]
+    assert abs(mh["value"] - tau["0.27"]["value"]) < 2 * (mh["error"] ** 2 + tau["0.27"]["error"] ** 2) ** 0.5
+    assert all(m[f"scan_kappa{k}_cost_ratio_mh_over_hmc"]["value"] > 1e4 for k in tau)
+    assert (tmp_path / "kappa_scan.png").stat().st_size > 1000
