@@ -24,15 +24,54 @@ there independently from the mode equations.
 
 The state is ordered $(x_1..x_n, y_1..y_n)$ in the covariance; `gaussian_cl_log_density` takes
 states in the `(..., n, 2)` pair layout of `dphys.lattice.complex_langevin`.
+
+For any action, samples of $P(x, y)$ and estimates from them: `cl_model` (the three models of the
+complex-Langevin workflows with their exact references), `cl_ensemble` (adaptive thermalisation,
+then fixed-step chains in chunks; a runaway chain is a `ValueError`), `moment_estimates`
+($\langle z^n\rangle$ with weighted jackknife errors) and `neighbour_correlations`.
 """
 
 from __future__ import annotations
 
+import cmath
+import math
+import warnings
+from typing import Any
+
+import jax
+import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
-from jaxtyping import ArrayLike, Float
+from jaxtyping import ArrayLike, Complex, Float, PRNGKeyArray
+from tqdm.auto import tqdm
 
-__all__ = ["drift_matrix", "gaussian_cl_covariance", "gaussian_cl_log_density"]
+from dphys.lattice.complex_langevin import (
+    RunawayError,
+    cl_chains,
+    cl_thermalise,
+    reference_observables,
+    weighted_mean,
+)
+from dphys.lattice.complex_models import AnharmonicChainAction, GaussianAction, QuarticAction
+from dphys.stats import Estimate
+
+__all__ = [
+    "CL_MODELS",
+    "MAX_RELATIVE_ERROR",
+    "check_cl_couplings",
+    "cl_ensemble",
+    "cl_model",
+    "drift_matrix",
+    "gaussian_cl_covariance",
+    "gaussian_cl_log_density",
+    "moment_estimates",
+    "neighbour_correlations",
+]
+
+#: the models of `cl_model`
+CL_MODELS = ("gauss", "quartic", "chain")
+#: `moment_estimates` warns when the relative standard error of a moment exceeds this
+MAX_RELATIVE_ERROR = 0.3
 
 
 def _check_matrix(matrix: ArrayLike) -> np.ndarray:
@@ -117,3 +156,158 @@ def gaussian_cl_log_density(matrix: ArrayLike, xy: ArrayLike, dt: float = 0.0) -
     w = scipy.linalg.solve_triangular(chol, v.reshape(-1, 2 * n).T, lower=True).T.reshape(v.shape)
     log_det = 2 * np.sum(np.log(np.diag(chol)))
     return -0.5 * np.sum(w**2, axis=-1) - 0.5 * log_det - n * np.log(2 * np.pi)
+
+
+# ---------------------------------------------------------------------------
+# samples of P(x, y) for any action, and estimates from them
+# ---------------------------------------------------------------------------
+
+
+def check_cl_couplings(model: str, sigma: complex, lam: complex) -> None:
+    r"""`ValueError` naming the value unless `model` is one of `CL_MODELS` and the integral of
+    $e^{-S}$ converges: Re sigma > 0 for a Gaussian action (`gauss`, or `lam` = 0), Re lam > 0
+    otherwise, both finite."""
+    if model not in CL_MODELS:
+        raise ValueError(f"model={model!r}: expected one of {list(CL_MODELS)}")
+    for name, value in (("sigma", sigma), ("lam", lam)):
+        if not cmath.isfinite(complex(value)):
+            raise ValueError(f"{name}={value!r}: expected a finite complex number")
+    if lam != 0 and complex(lam).real <= 0:
+        raise ValueError(f"lam={lam!r} needs Re lam > 0 for exp(-lam z^4/4) to decay (or 0: a Gaussian)")
+    if (model == "gauss" or lam == 0) and complex(sigma).real <= 0:
+        raise ValueError(f"sigma={sigma!r} needs Re sigma > 0 when the action is Gaussian: the integral diverges")
+
+
+def cl_model(model: str, sigma: complex, lam: complex = 0, *, n_sites: int = 16, spacing: float = 0.5):
+    r"""One of the actions of the complex-Langevin studies with its exact references.
+
+    `gauss`: $S = \sigma z^2/2$; `quartic`: $S = \sigma z^2/2 + \lambda z^4/4$ (the Gaussian for
+    $\lambda = 0$); `chain`: `n_sites` complex anharmonic oscillators on a periodic imaginary-time
+    lattice of spacing `spacing` (`AnharmonicChainAction`).
+
+    **Arguments:** `model` (`CL_MODELS`), couplings `sigma`, `lam` (complex; `check_cl_couplings`),
+    `n_sites`, `spacing` (chain only).
+
+    **Returns:** `(action, site_shape, reference)`: the action, the shape of one configuration (`()`
+    or `(n_sites,)`), and `reference_observables` of the exact moments (and of the exact CL
+    covariance where it is known: the Gaussian actions).
+    """
+    check_cl_couplings(model, sigma, lam)
+    sigma, lam = complex(sigma), complex(lam)
+    if model == "gauss" or (model == "quartic" and lam == 0):
+        action = GaussianAction(sigma)
+        return action, (), reference_observables(action.moments(), action.cl_covariance())
+    if model == "quartic":
+        action = QuarticAction(sigma, lam)
+        return action, (), reference_observables(action.moments())
+    action = AnharmonicChainAction(sigma, lam, a=spacing, n_sites=n_sites)
+    covariance = action.cl_covariance() if lam == 0 else None
+    return action, (n_sites,), reference_observables(action.moments(), covariance)
+
+
+def cl_ensemble(action: Any, key: PRNGKeyArray, site_shape: tuple[int, ...] = (), *, dt: float, chains: int,
+                time: float, therm: float, measure_every: float, chunks: int = 1, solver: str = "shark",
+                adaptive: bool = False, noise: str = "gaussian", bound: float | None = None,
+                progress: bool = False):
+    r"""Complex Langevin samples of `action`: `chains` chains start at z = 0, thermalise for Langevin
+    time `therm` with the adaptive step (`cl_thermalise`, which also measures $K_\text{ref}$), then
+    run for Langevin time `time` in `chunks` (a progress bar shows the running Re<z^2>), storing a
+    state every `measure_every`, with a fixed step `dt` of `solver` or the adaptive Euler step.
+
+    **Arguments:** `action`; `key`; `site_shape` of one configuration; `dt` (Langevin time, the
+    largest step if `adaptive`), `chains`, `time`, `therm`, `measure_every`, `chunks`; `solver`,
+    `adaptive`, `noise` as `cl_chains`; `bound`: if given, a state with |z| > `bound` or non-finite
+    is a runaway and a `ValueError` (as is a `RunawayError` of the sampler); `progress`.
+
+    **Returns:** `(z, weights, k_ref)`: z (measurements, chains, *site_shape) complex, the
+    Langevin-time weights (measurements, chains) and $K_\text{ref}$ per chain.
+    """
+    for name, value in (("dt", dt), ("time", time), ("measure_every", measure_every)):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"cl_ensemble: {name}={value!r} must be a finite number > 0 (Langevin time)")
+    if not (math.isfinite(therm) and therm >= 0):
+        raise ValueError(f"cl_ensemble: therm={therm!r} must be a finite number >= 0 (Langevin time)")
+    for name, value in (("chains", chains), ("chunks", chunks)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"cl_ensemble: {name}={value!r} must be a positive int")
+    thin = max(1, round(measure_every / dt))
+    per_chunk = max(1, round(time / (thin * dt) / chunks))
+    key, therm_key = jax.random.split(key)
+    n_therm = max(1, round(therm / dt))
+    thermalise = jax.jit(jax.vmap(lambda z, k: cl_thermalise(action, k, z, dt=dt, n_steps=n_therm)))
+    z, k_ref = thermalise(jnp.zeros((chains, *site_shape), jnp.complex64), jax.random.split(therm_key, chains))
+    options = dict(dt=dt, n_samples=per_chunk, thin=thin, adaptive=adaptive, k_ref=k_ref if adaptive else None,
+                   solver="euler" if adaptive else solver, noise=noise)
+    samples, weights = [], []
+    try:
+        with tqdm(total=chunks, desc="complex-langevin", disable=not progress) as bar:
+            for i in range(chunks):
+                zs, ws = cl_chains(action, jax.random.split(jax.random.fold_in(key, i), chains), z, **options)
+                z = zs[-1]
+                samples.append(np.asarray(zs))
+                weights.append(np.asarray(ws))
+                z2 = np.mean(np.concatenate(samples) ** 2, axis=tuple(range(2, zs.ndim)))
+                bar.set_postfix(re_z2=f"{weighted_mean(z2.real, np.concatenate(weights)).value:.4f}")
+                bar.update()
+    except RunawayError as e:
+        if bound is None:
+            raise
+        raise ValueError(f"complex Langevin ran away ({e}): use a smaller dt (now {dt}) or another solver") from e
+    z, w = np.concatenate(samples), np.concatenate(weights)
+    if bound is not None:
+        size = np.abs(z)
+        if not np.all(np.isfinite(size)) or size.max() > bound:
+            top = np.nanmax(np.where(np.isfinite(size), size, np.inf))
+            raise ValueError(f"complex Langevin ran away: |z| reached {top:.3g} (bound={bound}): use a smaller "
+                             f"dt (now {dt})")
+    return z, w, np.asarray(k_ref)
+
+
+def moment_estimates(z: Complex[ArrayLike, "T ..."], weights: Float[ArrayLike, "T ..."], orders,
+                     n_blocks: int = 20) -> dict[int, tuple[Estimate, Estimate]]:
+    r"""$\langle z^n\rangle$ (averaged over the sites) for each order: `{n: (Re estimate, Im estimate)}`,
+    Langevin-time weighted jackknife (`weighted_mean`). Warns when the sample cannot support an order:
+    the relative standard error of $|\langle z^n\rangle|$ above `MAX_RELATIVE_ERROR`.
+
+    **Arguments:** `z` (T, [chains,] *sites) complex states; `weights` (T,) or (T, chains), the
+    leading axes of `z`; `orders`, positive ints; `n_blocks` >= 2.
+
+    **Returns:** a dict from order to a pair of `Estimate`s (real, imaginary part).
+    """
+    z = np.asarray(z, np.complex128)
+    weights = np.asarray(weights, np.float64)
+    if z.shape[:weights.ndim] != weights.shape:
+        raise ValueError(f"moment_estimates: weights of shape {weights.shape}: expected the leading axes of z "
+                         f"{z.shape}")
+    site_axes = tuple(range(weights.ndim, z.ndim))
+    out = {}
+    for n in orders:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"moment_estimates: order {n!r}: expected a positive int")
+        p = np.mean(z**n, axis=site_axes)
+        est = weighted_mean(np.stack([p.real, p.imag], axis=-1), weights, n_blocks)
+        re, im = (Estimate(float(est.value[i]), float(est.error[i])) for i in (0, 1))
+        rel = math.hypot(re.error, im.error) / max(math.hypot(re.value, im.value), 1e-300)
+        if rel > MAX_RELATIVE_ERROR:
+            warnings.warn(
+                f"<z^{n}>: the sample of {weights.size} measurements cannot support order {n}: its relative "
+                f"standard error is {rel:.2g} (> {MAX_RELATIVE_ERROR}); use more samples or lower orders",
+                stacklevel=2)
+        out[int(n)] = (re, im)
+    return out
+
+
+def neighbour_correlations(z: Complex[ArrayLike, "T ... sites"], weights: Float[ArrayLike, "T ..."],
+                           n_blocks: int = 20) -> dict[str, Estimate]:
+    r"""Site-averaged $\langle x_i x_{i+1}\rangle$, $\langle y_i y_{i+1}\rangle$, $\langle x_i y_{i+1}\rangle$
+    (keys `x0x1`, `y0y1`, `x0y1`) of periodic chain states `z` (T, [chains,] sites), weighted
+    jackknife (`weighted_mean`).
+
+    **Returns:** a dict of `Estimate`s.
+    """
+    z = np.asarray(z, np.complex128)
+    x, y = z.real, z.imag
+    nx, ny = np.roll(x, -1, axis=-1), np.roll(y, -1, axis=-1)
+    obs = np.stack([np.mean(x * nx, -1), np.mean(y * ny, -1), np.mean(x * ny, -1)], axis=-1)
+    est = weighted_mean(obs, weights, n_blocks)
+    return {k: Estimate(float(est.value[i]), float(est.error[i])) for i, k in enumerate(("x0x1", "y0y1", "x0y1"))}

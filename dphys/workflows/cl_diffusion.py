@@ -6,7 +6,7 @@ equal the path-integral averages $\langle O\rangle = \int O e^{-S}/\int e^{-S}$;
 known in closed form (except for the Gaussian action, where CL is an Ornstein-Uhlenbeck process
 and $P$ is the 2D Gaussian of `GaussianAction.cl_density`). This workflow
 
-1. samples $P$ with CL (`dphys.workflows.complex_langevin.sample`: adaptive thermalisation, then
+1. samples $P$ with CL (`dphys.lattice.cl_density.cl_ensemble`: adaptive thermalisation, then
    a fixed ShARK step; a runaway chain stops the run: no model is trained on runaway samples);
 2. trains a score model on the CL states (a small MLP, odd in the state because $S(z) = S(-z)$
    makes $P(x, y) = P(-x, -y)$; for the chain also random translations and reflections of every
@@ -32,7 +32,8 @@ and training-data errors added in quadrature); `gen_error_*` metrics give $e_\te
 
 `chain` is $N$ complex anharmonic oscillators on a periodic imaginary-time lattice
 (`AnharmonicChainAction`): the state is a vector of $2N$ numbers, moments are single-site ones
-(averaged over the sites); for the Gaussian chain (`--lam 0`) also the correlations between
+(averaged over the sites, `dphys.lattice.cl_density.moment_estimates`); for the Gaussian chain
+(`--lam 0`) also the correlations between
 neighbouring sites $\langle x_ix_{i+1}\rangle$, $\langle y_iy_{i+1}\rangle$, $\langle x_iy_{i+1}\rangle$
 against the exact covariance of the whole $2N$-dimensional CL state (`dphys.lattice.cl_density`,
 Lyapunov equation).
@@ -41,161 +42,83 @@ Lyapunov equation).
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 import dphys.diffusion as dd
-from dphys.lattice.cl_density import gaussian_cl_covariance
-from dphys.lattice.complex_langevin import RunawayError, cl_observables, weighted_mean
+from dphys.diffusion.training import fit_score
+from dphys.lattice.cl_density import (
+    CL_MODELS,
+    cl_ensemble,
+    cl_model,
+    gaussian_cl_covariance,
+    moment_estimates,
+    neighbour_correlations,
+)
+from dphys.lattice.complex_langevin import cl_observables
 from dphys.lattice.complex_models import GaussianAction
+from dphys.nn import ScoreMLP
 from dphys.report import Report
 from dphys.stats import Estimate
-from dphys.train import fit
-from dphys.workflows import Param, Workflow, nonnegative, positive, register
-from dphys.workflows import complex_langevin as clw
-from dphys.workflows.complex_langevin import parse_complex
-from dphys.workflows.cumulants import OddMLP
+from dphys.train import augmented_batches
+from dphys.workflows import (
+    Param,
+    Workflow,
+    complex_check,
+    nonnegative,
+    orders_check,
+    parse_complex,
+    parse_orders,
+    positive,
+    register,
+)
 
-MODELS = clw.MODELS
-#: a moment estimate whose relative standard error exceeds this is flagged (warning)
-MAX_RELATIVE_ERROR = 0.3
+MODELS = CL_MODELS
 
 
 def _at_least(n: int):
     return lambda v: None if v >= n else f"must be >= {n}"
 
 
-def parse_orders(text: str) -> tuple[int, ...]:
-    """Moment orders from a comma-separated list of integers in 1..16 (`"2,4,6"`); ValueError otherwise."""
-    try:
-        orders = tuple(int(o) for o in text.split(",") if o.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is not a comma-separated list of integers") from None
-    if not orders or any(not 1 <= o <= 16 for o in orders):
-        raise ValueError(f"{text!r}: expected moment orders between 1 and 16")
-    return tuple(sorted(set(orders)))
-
-
-def _orders_check(text: str) -> str | None:
-    try:
-        parse_orders(text)
-    except ValueError:
-        return "is not a list of moment orders: expected comma-separated integers in 1..16, e.g. 2,4,6"
-    return None
-
-
-# ---------------------------------------------------------------------------
-# complex Langevin data
-# ---------------------------------------------------------------------------
-
-
-def cl_samples(action, site_shape, config: dict[str, Any], key, progress: bool = True):
-    """CL samples `z` (measurements, chains, *sites), weights, refusing runaway runs.
-
-    Raises `ValueError` (not `RunawayError`) when a chain ran away or produced non-finite or huge
-    values: such samples do not follow the CL stationary distribution and must not train a model."""
-    cl_config = dict(config, adaptive=False, noise="gaussian", chunks=config["chunks"])
-    try:
-        z, w, _ = clw.sample(action, site_shape, cl_config, key, progress=progress)
-    except RunawayError as e:
-        raise ValueError(
-            f"complex Langevin ran away ({e}); refusing to train a diffusion model on runaway samples: "
-            f"use a smaller --dt (now {config['dt']}) or another --solver"
-        ) from e
-    size = np.abs(z)
-    if not np.all(np.isfinite(size)) or size.max() > config["bound"]:
-        raise ValueError(
-            f"complex Langevin ran away: |z| reached {np.nanmax(np.where(np.isfinite(size), size, np.inf)):.3g} "
-            f"(--bound={config['bound']}); refusing to train a diffusion model on runaway samples: "
-            f"use a smaller --dt (now {config['dt']})"
-        )
-    return z, w
+def _lam_check(text: str) -> str | None:
+    if (problem := complex_check(text)) is not None:
+        return problem
+    lam = parse_complex(text)
+    return None if lam.real > 0 or lam == 0 else "needs Re lam > 0 for exp(-lam z^4/4) to decay (or 0: a Gaussian)"
 
 
 def _to_pairs(z: np.ndarray) -> np.ndarray:
     return np.stack([z.real, z.imag], axis=-1).astype(np.float32)
 
 
-# ---------------------------------------------------------------------------
-# training and generation
-# ---------------------------------------------------------------------------
+def _chain_augment(key, x):
+    """Random translations and reflections of periodic chain states (batch, sites, 2)."""
+    k_shift, k_flip = jax.random.split(key)
+    shifts = jax.random.randint(k_shift, (x.shape[0],), 0, x.shape[1])
+    flips = jax.random.bernoulli(k_flip, 0.5, (x.shape[0],))
+
+    def move(c, sh, fl):
+        c = jnp.roll(c, sh, axis=0)
+        return jnp.where(fl, c[::-1], c)
+
+    return jax.vmap(move)(x, shifts, flips)
 
 
-def _batches(data: jax.Array, batch_size: int, chain: bool):
-    """Minibatches of states; for the chain randomly translated and reflected (symmetries of the
-    periodic chain action)."""
-    n = data.shape[0]
-
-    def batch(key):
-        k_idx, k_shift, k_flip = jax.random.split(key, 3)
-        x = data[jax.random.randint(k_idx, (batch_size,), 0, n)]
-        if not chain:
-            return x
-        n_sites = data.shape[1]
-        shifts = jax.random.randint(k_shift, (batch_size,), 0, n_sites)
-        flips = jax.random.bernoulli(k_flip, 0.5, (batch_size,))
-
-        def move(c, sh, fl):
-            c = jnp.roll(c, sh, axis=0)
-            return jnp.where(fl, c[::-1], c)
-
-        return jax.vmap(move)(x, shifts, flips)
-
-    return batch
-
-
-@eqx.filter_jit
-def _network(dim: int, width: int, depth: int, key) -> OddMLP:
-    return OddMLP(dim, width, depth, key)  # built inside jit: one compiled program instead of many small ops
-
-
-def train_score(data: np.ndarray, config: dict[str, Any], key, chain: bool = False, progress: bool = True):
-    """A `ScoreModel` (odd MLP) trained by NCSN-weighted DSM on states `data` (n, *state).
-    Returns (model, losses)."""
+def _train_score(data: np.ndarray, config: dict[str, Any], key, chain: bool = False, progress: bool = True):
+    """A `ScoreModel` (odd `ScoreMLP`) trained by NCSN-weighted DSM (`dphys.diffusion.training.fit_score`)
+    on states `data` (n, *state). Returns (model, losses)."""
     process = dd.VEGeometric(sigma_min=config["sigma_min"], sigma_max=config["sigma_max"])
     net_key, train_key = jax.random.split(key)
-    dim = int(np.prod(data.shape[1:]))
-    net = _network(dim, config["width"], config["depth"], net_key)
+    net = ScoreMLP(data.shape[1:], width=config["width"], depth=config["depth"], z2_odd=True, key=net_key)
     model = dd.ScoreModel(net, process, sigma_data=float(np.sqrt(np.mean(data**2))))
-    steps = config["train_steps"]
-    schedule = optax.cosine_decay_schedule(config["learning_rate"], steps)
-    result = fit(lambda m, batch, k: dd.dsm_loss(m, batch, k, "ncsn"), model, optax.adam(schedule),
-                 _batches(jnp.asarray(data), config["batch_size"], chain), steps=steps, key=train_key,
-                 log_every=max(1, steps // 10), progress=progress, desc="cl-diffusion DSM")
-    return result.model, np.asarray(result.losses)
-
-
-# ---------------------------------------------------------------------------
-# moments
-# ---------------------------------------------------------------------------
-
-
-def moment_estimates(z: np.ndarray, weights: np.ndarray, orders,
-                     n_blocks: int = 20) -> dict[int, tuple[Estimate, Estimate]]:
-    r"""$\langle z^n\rangle$ (site average) for each order: `{n: (Re estimate, Im estimate)}`, weighted
-    jackknife (`weighted_mean`). Warns when the sample cannot support an order: relative standard
-    error of $|\langle z^n\rangle|$ above `MAX_RELATIVE_ERROR`."""
-    z = np.asarray(z, np.complex128)
-    site_axes = tuple(range(np.ndim(weights), z.ndim))
-    out = {}
-    for n in orders:
-        p = np.mean(z**n, axis=site_axes)
-        est = weighted_mean(np.stack([p.real, p.imag], axis=-1), weights, n_blocks)
-        re, im = (Estimate(float(est.value[i]), float(est.error[i])) for i in (0, 1))
-        rel = math.hypot(re.error, im.error) / max(math.hypot(re.value, im.value), 1e-300)
-        if rel > MAX_RELATIVE_ERROR:
-            warnings.warn(
-                f"<z^{n}>: the sample of {weights.size} measurements cannot support order {n}: its relative "
-                f"standard error is {rel:.2g} (> {MAX_RELATIVE_ERROR}); use more samples or lower orders",
-                stacklevel=2)
-        out[n] = (re, im)
-    return out
+    augment = _chain_augment if chain else (lambda k, x: x)
+    batches = augmented_batches(jnp.asarray(data), config["batch_size"], augment)
+    return fit_score(model, batches, train_key, steps=config["train_steps"],
+                        learning_rate=config["learning_rate"], weighting="ncsn", progress=progress,
+                        desc="cl-diffusion DSM")
 
 
 def _combined(gen: Estimate, train: Estimate) -> float:
@@ -280,16 +203,6 @@ def score_checks(model, xy_cl: np.ndarray, cov: np.ndarray, config, report: Repo
     return levels, np.asarray(errors)
 
 
-def neighbour_correlations(z: np.ndarray, weights: np.ndarray) -> dict[str, Estimate]:
-    r"""Site-averaged $\langle x_i x_{i+1}\rangle$, $\langle y_i y_{i+1}\rangle$, $\langle x_i y_{i+1}\rangle$
-    of chain states `z` (T, [chains,] sites), weighted jackknife (`weighted_mean`)."""
-    x, y = z.real, z.imag
-    nx, ny = np.roll(x, -1, axis=-1), np.roll(y, -1, axis=-1)
-    obs = np.stack([np.mean(x * nx, -1), np.mean(y * ny, -1), np.mean(x * ny, -1)], axis=-1)
-    est = weighted_mean(obs, weights)
-    return {k: Estimate(float(est.value[i]), float(est.error[i])) for i, k in enumerate(("x0x1", "y0y1", "x0y1"))}
-
-
 def chain_correlations(action, z_cl, w_cl, z_gen, w_gen, report: Report):
     r"""Gaussian chain (lam = 0): correlations between neighbouring sites of the CL and diffusion
     states against the exact CL covariance of the whole 2N-dimensional state (Lyapunov equation,
@@ -311,16 +224,24 @@ def chain_correlations(action, z_cl, w_cl, z_gen, w_gen, report: Report):
 def run(config: dict[str, Any], report: Report) -> None:
     progress = config.get("progress", True)
     orders = parse_orders(config["orders"])
-    action, site_shape, reference = clw.build_model(config)
+    sigma, lam = parse_complex(config["sigma"]), parse_complex(config["lam"])
+    action, site_shape, reference = cl_model(config["model"], sigma, lam, n_sites=config["sites"],
+                                             spacing=config["spacing"])
     exact_moments = action.moments(max(6, max(orders)))
     is_gauss = isinstance(action, GaussianAction)
     chain = config["model"] == "chain"
     cl_key, train_key, gen_key, check_key = jax.random.split(jax.random.PRNGKey(config["seed"]), 4)
 
-    z_cl, w_cl = cl_samples(action, site_shape, config, cl_key, progress)
+    try:
+        z_cl, w_cl, _ = cl_ensemble(action, cl_key, site_shape, dt=config["dt"], chains=config["chains"],
+                                    time=config["time"], therm=config["therm"], measure_every=config["measure_every"],
+                                    chunks=config["chunks"], solver=config["solver"], bound=config["bound"],
+                                    progress=progress)
+    except ValueError as e:  # a runaway: its samples do not follow the CL stationary distribution
+        raise ValueError(f"{e}; refusing to train a diffusion model on runaway samples") from e
     report.add("cl_samples", z_cl.shape[0] * z_cl.shape[1])
     data = _to_pairs(z_cl.reshape(-1, *site_shape))  # (n, *sites, 2)
-    model, losses = train_score(data, config, train_key, chain, progress)
+    model, losses = _train_score(data, config, train_key, chain, progress)
     report.add("dsm_loss_final", float(np.mean(losses[-max(1, len(losses) // 10):])))
 
     state_shape = data.shape[1:]
@@ -464,8 +385,9 @@ def _figures(report, config, model, z_cl, w_cl, z_gen, m_cl, m_gen, exact, order
 
 
 def _check(config: dict[str, Any]) -> str | None:
-    if (problem := clw._check(dict(config, adaptive=False, noise="gaussian"))) is not None:
-        return problem
+    sigma, lam = parse_complex(config["sigma"]), parse_complex(config["lam"])
+    if (config["model"] == "gauss" or lam == 0) and sigma.real <= 0:
+        return f"--sigma={config['sigma']} needs Re sigma > 0 when the action is Gaussian: the integral diverges"
     if config["sigma_min"] >= config["sigma_max"]:
         return f"--sigma-min={config['sigma_min']} must be < --sigma-max={config['sigma_max']}"
     return None
@@ -481,8 +403,8 @@ WORKFLOW = register(
         params=(
             Param("model", "gauss", "the action", choices=MODELS),
             Param("sigma", "1+1j", "quadratic coupling sigma, a complex number such as 1+1j (Re sigma > 0 for gauss)",
-                  check=clw._complex_check),
-            Param("lam", "1", "quartic coupling lam (quartic and chain; 0: Gaussian)", check=clw._lam_check),
+                  check=complex_check),
+            Param("lam", "1", "quartic coupling lam (quartic and chain; 0: Gaussian)", check=_lam_check),
             Param("sites", 4, "lattice sites N (chain)", check=_at_least(2)),
             Param("spacing", 0.5, "lattice spacing a (chain)", check=positive),
             Param("solver", "shark", "CL fixed-step scheme", choices=("shark", "sea", "euler")),
@@ -505,7 +427,7 @@ WORKFLOW = register(
             Param("steps", 500, "sampler steps", quick=300, check=_at_least(1)),
             Param("samples", 40000, "generated states", quick=20000, check=_at_least(100)),
             Param("grid", 40, "density grid points per axis (one-variable models)", quick=32, check=_at_least(8)),
-            Param("orders", "2,4,6", "moment orders <z^n> to report (comma-separated, 1..16)", check=_orders_check),
+            Param("orders", "2,4,6", "moment orders <z^n> to report (comma-separated, 1..16)", check=orders_check),
         ),
     )
 )

@@ -19,53 +19,24 @@ The adaptive step is an Euler scheme: give it a small `--dt` (0.001).
 
 from __future__ import annotations
 
-import cmath
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
 
-from dphys.lattice.complex_langevin import (
-    NOISES,
-    OBSERVABLES,
-    cl_chains,
-    cl_observables,
-    cl_thermalise,
-    reference_observables,
-    weighted_mean,
-)
-from dphys.lattice.complex_models import AnharmonicChainAction, GaussianAction, QuarticAction
+from dphys.lattice.cl_density import CL_MODELS, check_cl_couplings, cl_ensemble, cl_model
+from dphys.lattice.complex_langevin import NOISES, OBSERVABLES, cl_observables
+from dphys.lattice.complex_models import GaussianAction
 from dphys.report import Report
 from dphys.sde import SDE_SOLVERS
 from dphys.stats import integrated_autocorrelation_time
-from dphys.workflows import Param, Workflow, nonnegative, positive, register
+from dphys.workflows import Param, Workflow, complex_check, nonnegative, parse_complex, positive, register
 
-MODELS = ("gauss", "quartic", "chain")
-
-
-def parse_complex(text: str) -> complex:
-    """A finite complex number written as Python does (`1+1j`, `-0.5j`, `2`); ValueError otherwise."""
-    try:
-        value = complex(text.replace(" ", ""))
-    except ValueError:
-        raise ValueError(f"{text!r} is not a complex number") from None
-    if not cmath.isfinite(value):
-        raise ValueError(f"{text!r} is not finite")
-    return value
-
-
-def _complex_check(text: str) -> str | None:
-    try:
-        parse_complex(text)
-    except ValueError:
-        return "is not a finite complex number: expected e.g. 1+1j"
-    return None
+MODELS = CL_MODELS
 
 
 def _lam_check(text: str) -> str | None:
-    if (problem := _complex_check(text)) is not None:
+    if (problem := complex_check(text)) is not None:
         return problem
     lam = parse_complex(text)
     if lam.real > 0 or lam == 0:
@@ -84,43 +55,18 @@ def _check(config: dict[str, Any]) -> str | None:
 
 
 def build_model(config: dict[str, Any]):
-    """The action, the shape of one configuration, and the exact references (`reference_observables`)."""
+    """The action, the shape of one configuration, and the exact references (`cl_model`)."""
     sigma, lam = parse_complex(config["sigma"]), parse_complex(config["lam"])
-    if config["model"] == "gauss" or (config["model"] == "quartic" and lam == 0):
-        action = GaussianAction(sigma)
-        return action, (), reference_observables(action.moments(), action.cl_covariance())
-    if config["model"] == "quartic":
-        action = QuarticAction(sigma, lam)
-        return action, (), reference_observables(action.moments())
-    action = AnharmonicChainAction(sigma, lam, a=config["spacing"], n_sites=config["sites"])
-    covariance = action.cl_covariance() if lam == 0 else None
-    return action, (config["sites"],), reference_observables(action.moments(), covariance)
+    check_cl_couplings(config["model"], sigma, lam)
+    return cl_model(config["model"], sigma, lam, n_sites=config["sites"], spacing=config["spacing"])
 
 
 def sample(action, site_shape: tuple[int, ...], config: dict[str, Any], key, progress: bool = True):
-    """Thermalise, then sample in chunks. Returns z (measurements, chains, *sites), the Langevin-time
-    weights (measurements, chains) and K_ref per chain."""
-    dt, chains = config["dt"], config["chains"]
-    thin = max(1, round(config["measure_every"] / dt))
-    per_chunk = max(1, round(config["time"] / (thin * dt) / config["chunks"]))
-    key, therm_key = jax.random.split(key)
-    n_therm = max(1, round(config["therm"] / dt))
-    thermalise = jax.jit(jax.vmap(lambda z, k: cl_thermalise(action, k, z, dt=dt, n_steps=n_therm)))
-    z, k_ref = thermalise(jnp.zeros((chains, *site_shape), jnp.complex64), jax.random.split(therm_key, chains))
-    adaptive = config["adaptive"]
-    options = dict(dt=dt, n_samples=per_chunk, thin=thin, adaptive=adaptive, k_ref=k_ref if adaptive else None,
-                   solver="euler" if adaptive else config["solver"], noise=config["noise"])
-    samples, weights = [], []
-    with tqdm(total=config["chunks"], desc="complex-langevin", disable=not progress) as bar:
-        for i in range(config["chunks"]):
-            zs, ws = cl_chains(action, jax.random.split(jax.random.fold_in(key, i), chains), z, **options)
-            z = zs[-1]
-            samples.append(np.asarray(zs))
-            weights.append(np.asarray(ws))
-            z2 = np.mean(np.concatenate(samples) ** 2, axis=tuple(range(2, zs.ndim)))
-            bar.set_postfix(re_z2=f"{weighted_mean(z2.real, np.concatenate(weights)).value:.4f}")
-            bar.update()
-    return np.concatenate(samples), np.concatenate(weights), np.asarray(k_ref)
+    """`cl_ensemble` with the workflow's parameters: z, weights, K_ref."""
+    return cl_ensemble(action, key, site_shape, dt=config["dt"], chains=config["chains"], time=config["time"],
+                       therm=config["therm"], measure_every=config["measure_every"], chunks=config["chunks"],
+                       solver=config["solver"], adaptive=config["adaptive"], noise=config["noise"],
+                       progress=progress)
 
 
 def run(config: dict[str, Any], report: Report) -> None:
@@ -183,7 +129,8 @@ WORKFLOW = register(
         check=_check,
         params=(
             Param("model", "quartic", "the action", choices=MODELS),
-            Param("sigma", "1+1j", "quadratic coupling sigma, a complex number such as 1+1j (write --sigma=-1+1j when it starts with a minus)", check=_complex_check),
+            Param("sigma", "1+1j", "quadratic coupling sigma, a complex number such as 1+1j (write "
+                  "--sigma=-1+1j when it starts with a minus)", check=complex_check),
             Param("lam", "1", "quartic coupling lam (complex; quartic and chain; 0: Gaussian)", check=_lam_check),
             Param("sites", 16, "lattice sites N (chain)", check=positive),
             Param("spacing", 0.5, "lattice spacing a (chain)", check=positive),

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from dphys.cli import main
-from dphys.workflows import get_workflow
-from dphys.workflows.cl_diffusion import moment_estimates, parse_orders
+from dphys.lattice.cl_density import moment_estimates
+from dphys.workflows import get_workflow, parse_orders
 
 SMALL = dict(chains=128, time=20.0, chunks=1, train_steps=1500, width=64, depth=2, samples=8000, steps=200,
              grid=24)

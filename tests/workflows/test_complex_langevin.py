@@ -5,8 +5,7 @@ import json
 import pytest
 
 from dphys.cli import main
-from dphys.workflows import get_workflow
-from dphys.workflows.complex_langevin import parse_complex
+from dphys.workflows import get_workflow, parse_complex
 
 
 def assert_metrics_within_three_sigma(report, expected_names):
