@@ -88,7 +88,8 @@ mean / regression 1.017(12) / 1.022(13) / 1.050(10), infinite ensemble 0.979(11)
 | RMSE ensemble mean / bicubic | 0.972 / 0.953 / 0.988 | 0.990(8) / 1.008(12) / 0.983(10) |
 | CSI bicubic, regression, mean (liquid) | 0.602, 0.636, 0.627 | 0.433, 0.450, 0.450 |
 | high-k spectral error members / regression | 0.05-0.10 / 1.85-2.21 | 0.04-0.11 / 2.82-3.27 |
-| spread-error correlation / ratio | 0.25-0.40 / 0.98-1.06 | 0.08-0.17 / 0.996(42) / 0.976(21) / 1.001(29) |
+| spread-error correlation | 0.25-0.40 | 0.165(32) / 0.083(36) / 0.162(18) |
+| spread-error ratio | 0.98-1.06 | 0.996(42) / 0.976(21) / 1.001(29) |
 
 Where and why the ensemble mean does not beat the regression. In quick mode the 30-member mean is
 2.3 and 4.2 standard errors worse than the regression on cloud-top height and ln tau and level on
