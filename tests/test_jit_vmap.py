@@ -10,12 +10,12 @@ import pytest
 import dphys
 import dphys.diffusion as dd
 from dphys import mcmc
+from dphys.generative.u1 import hmc_refine
 from dphys.lattice import (
     AnharmonicAction,
     U1Action,
     cl_chain,
     cl_chains,
-    hmc_refine,
     langevin_chain,
 )
 from dphys.scattering import SquareWell, phase_shift
@@ -74,11 +74,11 @@ KEY_CASES = {
     "lattice.cl_chain": lambda k: cl_chain(CL_ACTION, k, jnp.zeros(2), dt=0.05, n_samples=3)[0],
     "lattice.cl_chains": lambda k: cl_chains(CL_ACTION, jax.random.split(k, 2), jnp.zeros((2, 2)), dt=0.05,
                                              n_samples=3)[0],
-    "lattice.hmc_refine": lambda k: hmc_refine(k, jax.random.uniform(k, (2, 2, 2, 2), minval=-3, maxval=3), 2.0,
+    "generative.hmc_refine": lambda k: hmc_refine(k, jax.random.uniform(k, (2, 2, 2, 2), minval=-3, maxval=3), 2.0,
                                                n_trajectories=2, n_adapt=2),
     "integrate_sde": lambda k: dphys.integrate_sde(lambda t, x, a: -x, lambda t, x, a: 1.0, jnp.ones(2),
                                                    np.array([0.5, 1.0]), k, dt=0.1),
-    "autoregressive.sample": lambda k: dphys.autoregressive.sample(
+    "autoregressive.sample_with_log_prob": lambda k: dphys.autoregressive.sample_with_log_prob(
         dphys.autoregressive.CANetwork((4,), jax.random.PRNGKey(0), n_hidden=8), k, 3),
 }
 
