@@ -10,12 +10,11 @@ Runs in about a minute on a laptop CPU.  python examples/cl_diffusion.py
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
-import dphys
 import dphys.diffusion as dd
 import dphys.lattice as lat
-from dphys.workflows.cumulants import OddMLP
+from dphys.diffusion.training import fit_score
+from dphys.nn import ScoreMLP
 
 action = lat.GaussianAction(sigma=1 + 1j)
 chains = 256
@@ -26,12 +25,11 @@ z, w = lat.cl_chains(action, keys, jnp.zeros(chains, jnp.complex64), dt=0.01, n_
 xy = jnp.stack([z.real, z.imag], axis=-1).reshape(-1, 2)  # training states (x, y)
 
 process = dd.VEGeometric(sigma_min=0.01, sigma_max=10.0)
-net = OddMLP(dim=2, width=128, depth=3, key=jax.random.PRNGKey(1))  # odd: P(x, y) = P(-x, -y)
+net = ScoreMLP(2, width=128, depth=3, z2_odd=True, key=jax.random.PRNGKey(1))  # odd: P(x, y) = P(-x, -y)
 model = dd.ScoreModel(net, process, sigma_data=float(jnp.sqrt(jnp.mean(xy**2))))
-optimizer = optax.adam(optax.cosine_decay_schedule(2e-3, 4000))
-result = dphys.fit(lambda m, batch, k: dd.dsm_loss(m, batch, k), model, optimizer, xy, steps=4000,
-                   key=jax.random.PRNGKey(2), batch_size=512, desc="DSM")
-model = result.model
+# NCSN-weighted DSM, Adam with a cosine-decayed learning rate
+model, losses = fit_score(model, xy, jax.random.PRNGKey(2), steps=4000, learning_rate=2e-3, batch_size=512,
+                          progress=True)
 
 gen, _ = dd.sample(model, jax.random.PRNGKey(3), (2,), n_samples=20000, sampler="em", steps=300)
 gen = np.asarray(gen, np.float64)
