@@ -12,7 +12,14 @@ diffusion producing N_INDEP configurations against HMC running N_INDEP * 2 tau_i
 (spread over CHAINS chains), i.e. the same number of independent configurations; ratio =
 t_diffusion / t_HMC, target <= 0.1 (diffusion wins 10x). The network is untrained (the cost does
 not depend on the weights), which says nothing about the quality: see the workflow for that.
-A second case times the analytic physics field alone (`mode="drop"`, no network) with 100 steps.
+Further cases: the same network sampler with 100 EM steps (quality at 100 steps: the slow test
+`test_quick_mode_with_100_steps_agrees`), DM4U1's conditioning and sampler (the whole score times
+beta/beta_train, annealed Langevin of 100 levels x 2 steps with Metropolis at small noise), and
+the analytic physics field alone (`mode="drop"`, no network) with 100 steps.
+
+Measured (`--quick`, machine at load 13, HMC tau_int(Q) >= 1000, frozen): 2.89 (400 steps), 0.40
+(100 steps), 0.85 (DM4U1), 0.23 (physics field); idle full run before (400 steps, physics field):
+0.95, 0.09. Under load the HMC baseline's time varied by 2.6x between cases.
 """
 
 import math
@@ -62,15 +69,21 @@ def cases(quick: bool) -> list[Case]:
 
     score = U1Score(U1ScoreNet(32, 4, key=k_net), dd.VEGeometric(0.01, 3.0), 1.0, L)
 
-    def diffusion_run(mode, steps):
+    def diffusion_run(mode, steps, sampler="em"):
         def run():
-            y = sample_u1(ConditionedU1Score(score, BETA, mode=mode), k_gen, L, n_indep, steps=steps, sampler="em")
+            y = sample_u1(ConditionedU1Score(score, BETA, mode=mode), k_gen, L, n_indep, steps=steps, sampler=sampler)
             return hmc_refine(k_gen, y, BETA, n_trajectories=10)[0]
         return run
 
     baseline = f"dphys HMC, {n_indep} x 2 tau_int(Q) trajectories (a lower bound when frozen: printed)"
     return [Case(f"u1_diffusion per independent config, beta={BETA:g} {L}x{L}", diffusion_run("keep", 400),
                  baseline, hmc_run, repeats, target=0.1),
+            # the same network sampler with 100 EM steps (the workflow's --steps 100)
+            Case(f"u1_diffusion network, 100 steps, per independent config, beta={BETA:g} {L}x{L}",
+                 diffusion_run("keep", 100), baseline, hmc_run, repeats, target=1.0),
+            # DM4U1's conditioning and sampler: annealed Langevin, 100 levels x 2 steps (200 evaluations)
+            Case(f"u1_diffusion DM4U1 annealed Langevin 100x2, per independent config, beta={BETA:g} {L}x{L}",
+                 diffusion_run("dm4u1", 100, "annealed"), baseline, hmc_run, repeats, target=1.0),
             # the analytic physics field alone, 100 steps: at L = 16 still within 1.5 sigma of the exact
             # chi_t at beta = 3, 5, 7 (measured with 1024 samples), without the network's cost
             Case(f"u1_diffusion physics field only, 100 steps, beta={BETA:g} {L}x{L}", diffusion_run("drop", 100),
