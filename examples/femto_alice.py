@@ -22,7 +22,7 @@ jax.config.update("jax_enable_x64", True)  # the scattering solvers need float64
 
 from dphys.femto import alice, decomposition, sources  # noqa: E402
 from dphys.femto.correlation import PP_WAVES  # noqa: E402
-from dphys.femto.fit import compare, fit_least_squares  # noqa: E402
+from dphys.femto.fitting import compare, fit_least_squares  # noqa: E402
 from dphys.scattering import AV18  # noqa: E402
 
 pp = alice.load_pp13()  # form="root" reads the ROOT files with uproot (pip install 'dphys[root]')

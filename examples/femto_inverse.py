@@ -17,16 +17,18 @@ import optax
 
 jax.config.update("jax_enable_x64", True)  # the scattering solvers need float64
 
-from dphys.constants import HBARC  # noqa: E402
+from dphys.constants import HBARC, M_NUCLEON  # noqa: E402
 from dphys.femto.data import default_errors  # noqa: E402
+from dphys.femto.inverse import gaussian_well, simulate_correlations, well_depth  # noqa: E402
 from dphys.scattering import effective_range  # noqa: E402
 from dphys.train import fit  # noqa: E402
-from dphys.workflows.femto_inverse import MASS, depth, potential, simulate  # noqa: E402
 
+MASS = M_NUCLEON / 2  # reduced mass [MeV]
 k = np.linspace(5.0, 300.0, 16) / HBARC  # [fm^-1]
-box = (0.3, 2.3)  # strength s = 2 mu V0 b^2 / (hbar c)^2 (no bound state below ~2.68)
-y, C, _ = simulate(jax.random.PRNGKey(0), 256, 8, k, box)  # targets (s, b, R), C(k)
-y_test, C_test, pot_test = simulate(jax.random.PRNGKey(1), 64, 1, k, box)
+# strength s = 2 mu V0 b^2 / (hbar c)^2 (no bound state below ~2.68), range b and source width R [fm]
+box = dict(s_range=(0.3, 2.3), b_range=(0.8, 1.6), radius_range=(0.8, 1.6), mass=MASS)
+y, C, _ = simulate_correlations(jax.random.PRNGKey(0), 256, 8, k, **box)  # targets (s, b, R), C(k)
+y_test, C_test, pot_test = simulate_correlations(jax.random.PRNGKey(1), 64, 1, k, **box)
 sigma = np.hypot(*default_errors(k, C))  # ALICE-like errors
 
 x_mean, x_std, y_mean, y_std = C.mean(0), C.std(0), y.mean(0), y.std(0)
@@ -51,8 +53,8 @@ pred = np.asarray(jax.vmap(net)(jnp.asarray((noisy - x_mean) / x_std, jnp.float3
 for i, name in enumerate(("s", "b [fm]", "R [fm]")):
     print(f"{name}: held-out RMSE / std = {np.sqrt(np.mean((pred[:, i] - y_test[:, i]) ** 2)) / y_test[:, i].std():.3f}")
 
-ere = jax.jit(jax.vmap(lambda s, b: effective_range(potential(s, b), mass=MASS)))
+ere = jax.jit(jax.vmap(lambda s, b: effective_range(gaussian_well(s, b, MASS), mass=MASS)))
 true, guess = ere(pot_test[:5, 0], pot_test[:5, 1]), ere(jnp.asarray(pred[:5, 0]), jnp.asarray(pred[:5, 1]))
 for i in range(5):
-    print(f"V0 = {depth(*pot_test[i]):6.1f} MeV: a = {float(true.a[i]):6.2f} fm (predicted {float(guess.a[i]):6.2f}), "
+    print(f"V0 = {well_depth(*pot_test[i], MASS):6.1f} MeV: a = {float(true.a[i]):6.2f} fm (predicted {float(guess.a[i]):6.2f}), "
           f"r = {float(true.r[i]):5.2f} fm (predicted {float(guess.r[i]):5.2f})")

@@ -18,7 +18,7 @@ jax.config.update("jax_enable_x64", True)  # the scattering solvers need float64
 
 from dphys.femto import correlation, sources  # noqa: E402
 from dphys.femto.data import load_default  # noqa: E402
-from dphys.femto.fit import compare, fit_ensemble, fit_least_squares, fit_optax  # noqa: E402
+from dphys.femto.fitting import compare, fit_ensemble, fit_least_squares, fit_optax  # noqa: E402
 
 data = load_default()  # k [fm^-1], C, stat, syst; data.meta records the true source
 print(data.label, "|", data.meta["true_source"])

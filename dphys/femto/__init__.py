@@ -16,7 +16,9 @@ Units: k [fm^-1] (half the momentum difference in the pair rest frame), r [fm], 
   (CSV/NPZ exports, or the ROOT files with uproot), units and matrix axes checked.
 - `decomposition`: the measured-correlation model N(k) R [lambda_gen C_pp + lambda_pL T[C_pL] +
   lambda_flat] (momentum resolution, feed-down, lambda parameters, baseline) as pure JAX functions.
-- `fit`: chi^2 with errors or covariance, Levenberg-Marquardt fits with (J^T J)^-1 errors, optax
+- `inverse`: training sets for the inverse problem C(k) -> (Gaussian well, source radius):
+  `simulate_correlations`, `gaussian_well`, `well_depth`.
+- `fitting`: chi^2 with errors or covariance, Levenberg-Marquardt fits with (J^T J)^-1 errors, optax
   fits with MacKay's effective number of parameters, anchored ensembles for uncertainty bands.
 """
 
@@ -24,7 +26,8 @@ from dphys.femto import alice as alice
 from dphys.femto import correlation as correlation
 from dphys.femto import data as data
 from dphys.femto import decomposition as decomposition
-from dphys.femto import fit as fit
+from dphys.femto import fitting as fitting
+from dphys.femto import inverse as inverse
 from dphys.femto import lednicky as lednicky
 from dphys.femto import sources as sources
 from dphys.femto.correlation import Kernel as Kernel
@@ -43,10 +46,10 @@ from dphys.femto.data import CorrelationData as CorrelationData
 from dphys.femto.data import load_default as load_default
 from dphys.femto.data import read_data as read_data
 from dphys.femto.data import write_csv as write_csv
-from dphys.femto.fit import FitResult as FitResult
-from dphys.femto.fit import fit_ensemble as fit_ensemble
-from dphys.femto.fit import fit_least_squares as fit_least_squares
-from dphys.femto.fit import fit_optax as fit_optax
+from dphys.femto.fitting import FitResult as FitResult
+from dphys.femto.fitting import fit_ensemble as fit_ensemble
+from dphys.femto.fitting import fit_least_squares as fit_least_squares
+from dphys.femto.fitting import fit_optax as fit_optax
 from dphys.femto.lednicky import lednicky_lyuboshitz as lednicky_lyuboshitz
 from dphys.femto.sources import AbstractSource as AbstractSource
 from dphys.femto.sources import CauchySource as CauchySource

@@ -4,7 +4,7 @@ A correlation function is a table of relative momenta $k^*$, values $C(k^*)$ and
 and systematic errors. [`CorrelationData`][dphys.femto.data.CorrelationData] holds one, with $k$
 always in fm^-1 (converted from MeV/c with $k\,[\mathrm{fm}^{-1}] = k\,[\mathrm{MeV}/c]/\hbar c$,
 `dphys.constants.HBARC`), and the total error $\sigma = \sqrt{\sigma_\mathrm{stat}^2 +
-\sigma_\mathrm{syst}^2}$ (or a full covariance matrix) used by the fits in `dphys.femto.fit`.
+\sigma_\mathrm{syst}^2}$ (or a full covariance matrix) used by the fits in `dphys.femto.fitting`.
 
 Readers:
 

@@ -9,23 +9,23 @@ with $L$ the Cholesky factor of the data's covariance, or simply $r_i = (C_{\mat
 /\sigma_i$ with the total errors $\sigma_i = \sqrt{\sigma_{\mathrm{stat},i}^2 + \sigma_{\mathrm{syst},i}^2}$
 when no covariance is given.
 
-- [`fit_least_squares`][dphys.femto.fit.fit_least_squares]: few-parameter models, minimised with
+- [`fit_least_squares`][dphys.femto.fitting.fit_least_squares]: few-parameter models, minimised with
   optimistix's Levenberg-Marquardt on the whitened residuals; the parameter covariance is
   $(J^T J)^{-1}$ at the minimum ($J = \partial r/\partial p$, the Gauss-Newton approximation of
   $2 (\partial^2\chi^2/\partial p^2)^{-1}$) or, with `errors="hessian"`, the inverse of the exact
   Hessian of $\chi^2/2$.
-- [`fit_optax`][dphys.femto.fit.fit_optax]: any model (e.g. a neural source), trained with optax
+- [`fit_optax`][dphys.femto.fitting.fit_optax]: any model (e.g. a neural source), trained with optax
   (`dphys.train.fit`: jitted chunks, progress bar, NaN guard) on $\chi^2 + \alpha\,|\theta|^2$, a
   Gaussian prior of width $1/\sqrt{\alpha}$ on the weights. Its number of degrees of freedom is
   $n - \gamma$ with MacKay's effective number of parameters
   $\gamma = \sum_i s_i^2/(s_i^2 + \alpha)$ ($s_i$ the singular values of $J$), the number of
   weight-space directions the data determine better than the prior does.
-- [`fit_ensemble`][dphys.femto.fit.fit_ensemble]: `members` such fits at once (one vmap), each on
+- [`fit_ensemble`][dphys.femto.fitting.fit_ensemble]: `members` such fits at once (one vmap), each on
   its own parametric-bootstrap replica of the data ($C + L z$, $z \sim N(0, 1)$) and, with
   `anchored=True`, regularised towards its own random initialisation (randomise-then-optimise:
   exact posterior draws for linear models, anchored ensembles for networks): the spread of the
   members is the uncertainty band of the model.
-- [`compare`][dphys.femto.fit.compare]: a table of fits ranked by $\chi^2/\mathrm{ndf}$.
+- [`compare`][dphys.femto.fitting.compare]: a table of fits ranked by $\chi^2/\mathrm{ndf}$.
 
 Fits run in float64.
 """
@@ -151,7 +151,7 @@ def fit_least_squares(
     - `errors`: `"jacobian"` or `"hessian"`.
     - `rtol`, `atol`, `max_steps`: Levenberg-Marquardt tolerances and step limit.
 
-    **Returns:** a [`FitResult`][dphys.femto.fit.FitResult] with errors of the same structure as `params`.
+    **Returns:** a [`FitResult`][dphys.femto.fitting.FitResult] with errors of the same structure as `params`.
 
     Raises `ValueError` when there are not more points than parameters, for an unknown `errors`, or
     when the parameters are not determined by the data (singular $J^T J$).
@@ -248,7 +248,7 @@ def prior_precision(models: PyTree) -> PyTree:
     r"""Per-leaf prior precisions $1/\mathrm{Var}$ of an initialisation: for models stacked along a
     leading axis (e.g. `eqx.filter_vmap(make_model)(keys)`), the inverse variance of each trainable
     array's entries over members and entries, so that the Gaussian prior of
-    [`fit_ensemble`][dphys.femto.fit.fit_ensemble] matches the distribution the anchors are drawn from."""
+    [`fit_ensemble`][dphys.femto.fitting.fit_ensemble] matches the distribution the anchors are drawn from."""
     def precision(x):
         var = float(np.var(np.asarray(x, dtype=np.float64)))
         if not var > 0:
@@ -309,7 +309,7 @@ def fit_optax(
     - `weight_decay`: the prior precision $\alpha > 0$, one float or per-leaf floats.
     - `progress`, `desc`, `checkpoint_dir`: as in `dphys.train.fit`.
 
-    **Returns:** a [`FitResult`][dphys.femto.fit.FitResult] whose `params` is the trained model
+    **Returns:** a [`FitResult`][dphys.femto.fitting.FitResult] whose `params` is the trained model
     (`errors` and `covariance` are None).
     """
     model = jax.tree.map(lambda x: np.asarray(x, np.float64) if isinstance(x, float) else x, model)
@@ -337,7 +337,7 @@ def fit_optax(
 
 
 class EnsembleFit(NamedTuple):
-    r"""An ensemble of fits ([`fit_ensemble`][dphys.femto.fit.fit_ensemble]).
+    r"""An ensemble of fits ([`fit_ensemble`][dphys.femto.fitting.fit_ensemble]).
 
     **Fields:** `models` the trained members stacked along a leading axis (`member(i)` picks one;
     call all with `eqx.filter_vmap`); `replicas` the data each member was fitted to (members x n;
@@ -394,11 +394,11 @@ def fit_ensemble(
     Adam acts elementwise, so training the summed loss of all members is the same as training each
     alone (at the cost of one).
 
-    **Arguments:** as [`fit_optax`][dphys.femto.fit.fit_optax], plus `make_model(key) -> model`
+    **Arguments:** as [`fit_optax`][dphys.femto.fitting.fit_optax], plus `make_model(key) -> model`
     (same structure for every key), `members` >= 1, `include_data` and `anchored`;
     `weight_decay=None` takes `prior_precision` of the initial members.
 
-    **Returns:** an [`EnsembleFit`][dphys.femto.fit.EnsembleFit].
+    **Returns:** an [`EnsembleFit`][dphys.femto.fitting.EnsembleFit].
     """
     if not (isinstance(members, int) and members >= 1):
         raise ValueError(f"fit_ensemble: members must be an int >= 1, got {members!r}")

@@ -51,7 +51,6 @@ NRMSE of each parameter at noise level 1 and the $\chi^2$ of the members' predic
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import equinox as eqx
@@ -64,13 +63,13 @@ from dphys.constants import HBARC, M_NUCLEON, M_PROTON
 from dphys.femto import alice, correlation, sources
 from dphys.femto import decomposition as decomp
 from dphys.femto.data import default_errors
+from dphys.femto.inverse import gaussian_well, simulate_correlations, well_depth
 from dphys.report import Report
 from dphys.scattering import AV18, GaussianSum, effective_range, phase_shift
 from dphys.train import fit as train_fit
 from dphys.workflows import Param, Workflow, positive, register
 
 MASS = M_NUCLEON / 2  # reduced mass [MeV]
-TWO_MU = 2 * MASS / HBARC**2  # [MeV^-1 fm^-2]
 B_RANGE = (0.8, 1.6)  # [fm]
 R_RANGE = (0.8, 1.6)  # [fm]
 NOISE_LEVELS = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -79,63 +78,19 @@ R_MAX = 60.0  # [fm] radial grid of the kernels (Gaussian sources up to 1.6 fm v
 
 
 def depth(s, b):
-    """V0 [MeV] from the strength s = 2 mu V0 b^2 / (hbar c)^2 and the range b [fm]."""
-    return s / (TWO_MU * b**2)
+    """V0 [MeV] of the well of strength s and range b [fm] (`dphys.femto.inverse.well_depth`)."""
+    return well_depth(s, b, MASS)
 
 
 def potential(s, b) -> GaussianSum:
-    """The Gaussian well V(r) = -V0 exp(-(r/b)^2) of strength s and range b [fm]."""
-    return GaussianSum(c=jnp.stack([-depth(s, b)]), d=jnp.stack([b]))
+    """The Gaussian well of strength s and range b [fm] for the nucleon reduced mass."""
+    return gaussian_well(s, b, MASS)
 
 
-@functools.lru_cache(maxsize=4)
-def _kernel_function(k: tuple[float, ...]):
-    """The jitted, vmapped kernel K(k, r) of a batch of potentials (s, b): (batch, nk, nr); one
-    compilation per momentum grid."""
-    k_arr = np.asarray(k)
-    grid = correlation.radial_quadrature(R_MAX)
-    n_l = correlation.n_partial_waves(k_arr, R_MAX)
-
-    @jax.jit
-    def kernels(s, b):
-        def one(s, b):
-            channel = correlation.SpinChannel(1.0, potential(s, b))
-            return correlation.pair_kernel(k_arr, mass=MASS, channels=[channel], grid=grid, n_l=n_l).values
-
-        return jax.vmap(one)(s, b)
-
-    return kernels
-
-
-def simulate(key, n_potentials: int, radii_per_potential: int, k: np.ndarray, s_range, chunk: int = 64,
-             desc: str = "kernels"):
-    """(targets (n, 3) = (s, b, R), clean C (n, nk), potential parameters (n_potentials, 2)) for
-    potentials drawn uniformly in the box, each folded with `radii_per_potential` radii."""
-    from tqdm.auto import tqdm
-
-    kp, kr = jax.random.split(key)
-    u = np.asarray(jax.random.uniform(kp, (n_potentials, 2), dtype=jnp.float64))
-    s = s_range[0] + (s_range[1] - s_range[0]) * u[:, 0]
-    b = B_RANGE[0] + (B_RANGE[1] - B_RANGE[0]) * u[:, 1]
-    radii = np.asarray(jax.random.uniform(kr, (n_potentials, radii_per_potential), dtype=jnp.float64,
-                                          minval=R_RANGE[0], maxval=R_RANGE[1]))
-    rn, wn = correlation.radial_quadrature(R_MAX)
-    weights = 4 * np.pi * rn**2 * wn
-    kernels = _kernel_function(tuple(float(x) for x in k))
-
-    # Gaussian sources times the quadrature weights: (n_potentials, nr, radii)
-    src = weights[None, :, None] * (4 * np.pi * radii[:, None, :] ** 2) ** -1.5 \
-        * np.exp(-rn[None, :, None] ** 2 / (4 * radii[:, None, :] ** 2))
-    out = []
-    pad = (-n_potentials) % chunk  # whole chunks: one compiled shape
-    sp, bp = (np.concatenate([x, np.repeat(x[-1:], pad)]) for x in (s, b))
-    for i in tqdm(range(0, n_potentials + pad, chunk), desc=desc, unit="chunk"):
-        out.append(np.asarray(kernels(jnp.asarray(sp[i:i + chunk]), jnp.asarray(bp[i:i + chunk]))))
-    K = np.concatenate(out)[:n_potentials]
-    # C(k) = 1 + sum_j W_j S(r_j) (K(k, r_j) - 1), for every potential and radius: (n_potentials, radii, nk)
-    C = 1 + np.einsum("pkj,pjr->prk", K - 1, src).reshape(-1, k.size)
-    targets = np.stack([np.repeat(s, radii_per_potential), np.repeat(b, radii_per_potential), radii.ravel()], axis=1)
-    return targets, C, np.stack([s, b], axis=1)
+def simulate(key, n_potentials: int, radii_per_potential: int, k: np.ndarray, s_range, desc: str):
+    """`dphys.femto.inverse.simulate_correlations` in the box of this study."""
+    return simulate_correlations(key, n_potentials, radii_per_potential, k, s_range=s_range, b_range=B_RANGE,
+                                 radius_range=R_RANGE, mass=MASS, r_max=R_MAX, progress=desc)
 
 
 def _relative_errors(k: np.ndarray, C: np.ndarray) -> np.ndarray:
@@ -263,14 +218,13 @@ def run(config: dict[str, Any], report: Report) -> None:
 
 
 PP_MASS = M_PROTON / 2
-PP_TWO_MU = 2 * PP_MASS / HBARC**2
 REAL_BOX = {"s": (1.5, 2.6), "b": (0.8, 1.8), "R": (0.9, 1.5), "N": (0.99, 1.03)}
 REAL_NAMES = ("s", "b", "R", "N")
 
 
 def pp_well(s, b) -> GaussianSum:
     """The pp 1S0 Gaussian well -V0 exp(-(r/b)^2), s = 2 mu V0 b^2/(hbar c)^2 with mu = m_p/2."""
-    return GaussianSum(c=jnp.stack([-s / (PP_TWO_MU * b**2)]), d=jnp.stack([b]))
+    return gaussian_well(s, b, PP_MASS)
 
 
 def _run_real(config: dict[str, Any], report: Report) -> None:
@@ -405,7 +359,7 @@ def _run_real(config: dict[str, Any], report: Report) -> None:
 
 def depth_pp(s, b):
     """V0 [MeV] of the pp well from s and b [fm]."""
-    return s / (PP_TWO_MU * b**2)
+    return well_depth(s, b, PP_MASS)
 
 
 def _check(config: dict[str, Any]) -> str | None:

@@ -12,7 +12,7 @@ With the potential fixed the Koonin-Pratt kernel $K(k, r)$ is computed once
 loop is then the matrix-vector product $C = 1 + W S (K - 1)$ (`correlation.fold`).
 
 - Gaussian source (1 parameter) and core + tail source (3 parameters): Levenberg-Marquardt
-  (`dphys.femto.fit.fit_least_squares`), parameter errors from $(J^T J)^{-1}$.
+  (`dphys.femto.fitting.fit_least_squares`), parameter errors from $(J^T J)^{-1}$.
 - Neural source: `dphys.femto.sources.NeuralSource` (an MLP, positive and normalised by
   construction) with an exponential cutoff $e^{-r/\ell_c}$ ($\ell_c$ = `tail_cutoff`, 5 fm, far
   beyond the physical tails). Without the cutoff the network's $r^{-4}$ envelope lets
@@ -67,7 +67,7 @@ from dphys.constants import HBARC
 from dphys.femto import alice, correlation, sources
 from dphys.femto import decomposition as decomp
 from dphys.femto.data import DEFAULT_SOURCE, load_default
-from dphys.femto.fit import effective_parameters, fit_ensemble, fit_least_squares, p_value, whitening
+from dphys.femto.fitting import effective_parameters, fit_ensemble, fit_least_squares, p_value, whitening
 from dphys.report import Report
 from dphys.scattering import AV18, ReidSoftCore1S0
 from dphys.workflows import Param, Workflow, positive, register

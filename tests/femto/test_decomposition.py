@@ -166,7 +166,7 @@ def test_real_data_gaussian_fit_with_reid(pp13_reid):
     # statistical errors): the fit is deterministic; tolerances cover optimiser tolerance only.
     # (The AV18 s,p,d-wave fit, R = 1.1656(78) fm and chi2 = 131.3/86, is asserted in
     # tests/workflows/test_femto_source_real.py, slow: its kernel takes ~90 s to compile.)
-    from dphys.femto.fit import fit_least_squares
+    from dphys.femto.fitting import fit_least_squares
 
     pp, dec = pp13_reid
     data = pp.data(350.0)
@@ -192,7 +192,7 @@ def test_av18_fit_variants():
     # AV18 1S0, 3P0-2, 1D2 + Coulomb; the kernel compiles for 40-90 s): deterministic fits, tolerances
     # of the optimiser only
     from dphys.femto.correlation import PP_WAVES
-    from dphys.femto.fit import fit_least_squares
+    from dphys.femto.fitting import fit_least_squares
     from dphys.scattering import AV18
 
     pp = alice.load_pp13(FOLDER)

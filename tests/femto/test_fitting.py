@@ -1,4 +1,4 @@
-"""dphys.femto.fit: Levenberg-Marquardt against the analytic (generalised) least-squares solution, the
+"""dphys.femto.fitting: Levenberg-Marquardt against the analytic (generalised) least-squares solution, the
 chi^2 distribution and the parameter pulls over many pseudo-experiments, errors against a finite-difference
 Hessian, optax fits against the ridge solution, ensemble spread against the parameter errors."""
 
@@ -9,7 +9,7 @@ import pytest
 import scipy.stats
 
 from dphys.femto.data import CorrelationData
-from dphys.femto.fit import (
+from dphys.femto.fitting import (
     chi2,
     compare,
     effective_parameters,
@@ -228,7 +228,7 @@ def test_anchored_ensemble_draws_from_the_bayesian_posterior_of_a_linear_model()
     assert_within_sigma(params.mean(axis=0), post_mean, sd / np.sqrt(members), what="posterior mean")
     assert_within_sigma(params.std(axis=0, ddof=1), sd, sd / np.sqrt(2 * (members - 1)), what="posterior sd")
     # the default precision is that of the initialisation: 1/s^2 up to sampling
-    from dphys.femto.fit import prior_precision
+    from dphys.femto.fitting import prior_precision
 
     models = jax.vmap(make)(jax.random.split(jax.random.PRNGKey(3), 400))
     prec = prior_precision(models)
