@@ -368,8 +368,9 @@ def annealed_langevin(score: U1Score | ConditionedU1Score, key: PRNGKeyArray, L:
     if not (math.isfinite(float(s_metropolis)) and float(s_metropolis) >= 0):
         raise ValueError(f"annealed_langevin: s_metropolis={s_metropolis!r}, expected a finite number >= 0 (radians)")
     process = base.process
-    s_max = float(process.mean_std(process.t_max)[1])
-    s_min = float(process.mean_std(process.t_min)[1])
+    with jax.ensure_compile_time_eval():  # the noise range is static, also under jit
+        s_max = float(process.mean_std(process.t_max)[1])
+        s_min = float(process.mean_std(process.t_min)[1])
     sigmas = jnp.asarray(np.geomspace(s_max, s_min, levels), jnp.result_type(float))
     beta = score.beta_target if isinstance(score, ConditionedU1Score) else jnp.asarray(base.beta)
     k_prior, k_run = jax.random.split(key)
@@ -394,7 +395,8 @@ def u1_proposals(score: U1Score | ConditionedU1Score, key: PRNGKeyArray, L: int,
     base = score.score if isinstance(score, ConditionedU1Score) else score
     if L != base.L:
         check_links(np.zeros((2, L, L)), base.L)
-    s_max = float(base.process.mean_std(base.process.t_max)[1])
+    with jax.ensure_compile_time_eval():
+        s_max = float(base.process.mean_std(base.process.t_max)[1])
     x, log_q, _ = dd.sample_with_log_density(score, key, (2, L, L), n_samples, steps=steps, batch_size=batch_size,
                                              prior_log_prob=jax.tree_util.Partial(dd.wrapped_normal_log_prob, s=s_max),
                                              progress=progress, fold=fold)

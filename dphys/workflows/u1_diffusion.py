@@ -76,14 +76,18 @@ samples' local fluctuations are too far from the target for it; proposals throug
 step (det J <= 0, where the single-term density is wrong) are rejected (`*_mh_folded_fraction`); the
 chains' tau_int (of the plaquette) are reported as `*_mh_tau_int`.
 
-Cost per independent configuration at $\beta = 7$, full mode: the HMC chains change $Q$ twice in
-16,000 trajectories, so their $\tau_{int}(Q) \ge 2667$ is a lower bound, and the measured ratio
-HMC/diffusion of 2.2 (seed 1: 1.6) is a lower bound on diffusion's advantage: far from the 10x of
-the target, because the score network costs 6.3 of the 6.9 ms of a score evaluation (16
-configurations). benchmarks/bench_u1_diffusion.py measures the same: diffusion/HMC 0.95 with this
-sampler, 0.09 with the analytic physics field alone and 100 steps (`--conditioning drop --steps
-100`; at L = 16, 1024 samples refined, it still gave chi_t within 1.5 sigma and the plaquette
-within 2.7 sigma at beta = 3, 5, 7).
+Cost per independent configuration at $\beta = 7$ (training not counted), full mode at a4f3b63:
+the HMC chains change $Q$ twice in 16,000 trajectories, so their $\tau_{int}(Q) \ge 2667$ is a
+lower bound, and the measured ratio HMC/diffusion of 2.2 (seed 1: 1.6) is a lower bound on
+diffusion's advantage, far from the 10x of the target, because the score network costs 6.3 of
+the 6.9 ms of a score evaluation (16 configurations). benchmarks/bench_u1_diffusion.py measures
+diffusion/HMC in one run (16x16, `--quick` on a machine at load 13): 2.89 with 400 EM steps,
+0.40 with 100 (`--steps 100`: as good as 200 at L = 8, see above), 0.85 for DM4U1's annealed
+Langevin (100 levels x 2 steps), 0.23 with the analytic physics field alone and 100 steps
+(`--conditioning drop --steps 100`; at L = 16, 1024 samples refined, it gave chi_t within 1.5
+sigma and the plaquette within 2.7 sigma at beta = 3, 5, 7 before the split); idle, before: 0.95
+(400 steps) and 0.09 (physics field). So the network sampler is cheaper than HMC per
+independent configuration with 100 steps, by at least 2.5x.
 
 Run time: `--quick` 73 s wall idle before the DM4U1 comparison was added; with it 5.0 min wall
 (116 s CPU) on a machine at load 13 (2 cores); `--dm4u1-levels 0` leaves it out.

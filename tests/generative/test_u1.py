@@ -142,6 +142,20 @@ def test_annealed_langevin_metropolis_step_is_exact():
     assert abs(p.value - u1_exact(1.5, L)["plaquette"]) > 4 * p.error
 
 
+def test_annealed_langevin_under_jit_and_vmap(score):
+    cond = ConditionedU1Score(score, 2.0, mode="dm4u1")
+
+    def run(key):
+        return annealed_langevin(cond, key, L, 2, levels=3, n_langevin=1, s_metropolis=1.0)
+
+    keys = jax.random.split(jax.random.PRNGKey(40), 2)
+    x, acc = jax.jit(run)(keys[0])  # the eager call is itself one jitted scan
+    xv, accv = jax.vmap(run)(keys)
+    np.testing.assert_allclose(xv[0], x, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(accv[0], acc, rtol=1e-6)
+    assert xv.shape == (2, 2, 2, L, L) and float(jnp.max(jnp.abs(xv[1] - x))) > 0.1 and 0 <= float(accv[1]) <= 1
+
+
 def test_independence_metropolis_with_u1_proposals_is_exact():
     """Heun proposals (8 steps) of the analytic physics field at beta = 0.5 (no network), far too
     disordered for the target beta = 1 on 4x4 (plaquette 0.24 against 0.45; a proposal wider than
