@@ -6,8 +6,8 @@ repeats the last part across kappa). About 4 minutes on the loaded 2-core CPU:  
 
 Measured (seed 0): HMC tau_int 3.8(6) and 2.7(4) trajectories; Metropolis acceptance 0.71, 91 distinct
 states of 128, tau_int 1.0(4) proposals; the chain within 2.4 sigma of the independent HMC ensemble
-(<|M|> 2.2, chi_2 2.1, U_L 2.4, S/V 1.0: 128 proposals, errors from 2 jackknife blocks, are few);
-per independent sample HMC costs 2.5e-5 s, the chain about 0.3 s x 2 tau_int (the exact Heun density).
+(<|M|> 2.2, chi_2 2.1, U_L 2.4, S/V 1.0, all high together: 128 proposals in 20 jackknife blocks of
+>= 4 tau_int); per independent sample HMC costs 2.5e-5 s (the chain's cost: benchmarks/bench_phi4_diffusion.py).
 """
 
 import jax
