@@ -164,7 +164,7 @@ def pieces_fn(part: str):
     """Forward + backward of one piece of the U-Net step on the benchmark's shapes (batch 64), summed over
     the 8 convolutions (or the 8 FiLM blocks): `part` in "conv" (the whole FFT convolution), "fft"
     (rfft2 + irfft2 alone), "mixing" (the per-momentum channel product alone), "film" (FiLM + SiLU)."""
-    from dphys.nn.lattice import _kernel_spectrum, circular_conv2d
+    from dphys.nn.lattice import circular_conv2d, kernel_spectrum
 
     keys = jax.random.split(jax.random.PRNGKey(2), 2 * len(CONVS))
     fns, args = [], []
@@ -183,7 +183,7 @@ def pieces_fn(part: str):
             args.append((x,))
         elif part == "mixing":
             h = jnp.moveaxis(jnp.fft.rfft2(x, axes=(2, 3)), 1, -1)
-            ws = jnp.conj(_kernel_spectrum(w, (n, n)))
+            ws = jnp.conj(kernel_spectrum(w, (n, n)))
             f = lambda a, b, ws: jnp.sum(jnp.abs(jnp.einsum("bxyi,xyio->bxyo", a + 1j * b, ws)) ** 2)  # noqa: E731
             fns.append(jax.jit(jax.grad(f, argnums=(0, 1))))
             args.append((h.real, h.imag, ws))

@@ -9,7 +9,7 @@ workflows that reproduce scientific results (`dphys.workflows`, the
 `dphys` command line).
 """
 
-__version__ = "0.1.0"
+from dphys._version import __version__ as __version__
 
 from dphys import autoregressive as autoregressive
 from dphys import constants as constants

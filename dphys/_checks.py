@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -56,4 +57,23 @@ def check_int(name: str, what: str, value: Any, minimum: int) -> int:
     """`value` as a Python int, or `ValueError` unless it is an integer >= `minimum` (a bool is not)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name}: {what} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_concrete(value: Any, name: str, ok: Callable[[np.ndarray], np.ndarray], expected: str) -> None:
+    """Raise ValueError if a concrete (non-traced) parameter fails `ok`; traced values pass."""
+    if isinstance(value, jax.core.Tracer):
+        return
+    if not np.all(ok(np.asarray(value))):
+        raise ValueError(f"{name}={value!r}: expected {expected}")
+
+
+def check_int_range(value: Any, name: str, low: int, high: int | None = None) -> int:
+    """`value` as a Python int, or `ValueError` ("name=value: expected an integer in low..high")
+    unless it is an integer in [`low`, `high`] (`high=None`: no upper bound; a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
+        high is not None and value > high
+    ):
+        bound = f"in {low}..{high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name}={value!r}: expected an integer {bound}")
     return int(value)

@@ -45,7 +45,8 @@ def _converter(p: Param):
     return convert
 
 
-def _run_parser(workflow: Workflow) -> _Parser:
+def run_parser(workflow: Workflow) -> _Parser:
+    """The argument parser of `dphys run <workflow>`: `--quick`, `--out`, `--seed` and one option per `Param`."""
     parser = _Parser(
         prog=f"dphys run {workflow.name}",
         description=workflow.description,
@@ -78,7 +79,7 @@ def _run(name: str, argv: Sequence[str]) -> int:
         workflow = get_workflow(name)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    ns = _run_parser(workflow).parse_args(argv)
+    ns = run_parser(workflow).parse_args(argv)
     overrides = {p.name: getattr(ns, p.name) for p in workflow.params if getattr(ns, p.name) is not None}
     try:  # every value is checked before any computation starts
         config = workflow.config(quick=ns.quick, seed=ns.seed, **overrides)

@@ -51,9 +51,9 @@ def test_user_errors_are_one_line_with_exit_status_2(argv, message, capsys):
 def test_boolean_flags_work_bare_or_with_a_value():
     wf = get_workflow("lattice-mc")
     assert wf.config(adapt=False)["adapt"] is False
-    from dphys.cli import _run_parser
+    from dphys.cli import run_parser
 
-    parser = _run_parser(wf)
+    parser = run_parser(wf)
     assert parser.parse_args(["--adapt"]).adapt is True
     assert parser.parse_args(["--adapt", "false"]).adapt is False
     assert parser.parse_args([]).adapt is None  # the workflow's default applies

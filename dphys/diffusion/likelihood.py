@@ -44,17 +44,17 @@ from dphys.diffusion.samplers import (
     ODE_SAMPLER_SOLVERS,
     EDMHeun,
     SampleInfo,
-    _check_sampler_args,
-    _concrete_float,
-    _denoise,
-    _state_struct,
+    check_sampler_args,
+    concrete_float,
+    denoised_mean,
     heun_step,
     initial_states,
     ode_solve,
     probability_flow,
+    state_struct,
     time_grid,
 )
-from dphys.diffusion.score import _check_data, check_score, get_process
+from dphys.diffusion.score import check_data, check_score, get_process
 
 __all__ = ["FOLD_MODES", "LikelihoodInfo", "log_likelihood", "sample_with_log_density"]
 
@@ -152,7 +152,7 @@ def log_likelihood(
             raise ValueError(f"{name}: {what} must be a finite number > 0, got {value!r}")
     if not isinstance(max_steps, int) or max_steps <= 0:
         raise ValueError(f"{name}: max_steps must be a positive int, got {max_steps!r}")
-    x = _check_data(name, x)
+    x = check_data(name, x)
     check_score(name, score, jtu.tree_map(lambda a: a[0], x), process.t_min)
     leaves = jtu.tree_leaves(x)
     n = leaves[0].shape[0]
@@ -168,7 +168,7 @@ def log_likelihood(
     batch_size = _batch_size(name, batch_size, n if n_probes is not None else max(1, 4096 // d))
     prior, delta, x_T, evals = _solve(score, process, x, probes, solver, float(rtol), float(atol), max_steps,
                                       min(int(batch_size), n))
-    n_evals = _concrete_float(jnp.mean(evals))
+    n_evals = concrete_float(jnp.mean(evals))
     info = LikelihoodInfo(prior, delta, x_T, n_evals, n_evals * (d if n_probes is None else n_probes))
     return prior + delta, info
 
@@ -202,7 +202,7 @@ def _heun_density(score, process, x, grid, denoise, batch_size, prior_log_prob):
         init = (y0, prior_log_prob(x0), jnp.asarray(True))
         (y, log_q, positive), _ = jax.lax.scan(body, init, jnp.arange(grid.shape[0] - 1))
         if denoise:
-            y, sign, log_det = _slogdet_step(flat(lambda u: _denoise(process, score, u, process.t_min)), y)
+            y, sign, log_det = _slogdet_step(flat(lambda u: denoised_mean(process, score, u, process.t_min)), y)
             log_q, positive = log_q - log_det, positive & (sign > 0)
         return unravel(y), log_q, positive
 
@@ -274,8 +274,8 @@ def sample_with_log_density(
     if fold not in FOLD_MODES:
         raise ValueError(f"{name}: fold={fold!r}, expected one of {sorted(FOLD_MODES)}")
     process = get_process(score, process, name)
-    steps, n_samples, *_ = _check_sampler_args(name, "heun", steps, n_samples, None, 0, None, None, None)
-    struct = _state_struct(name, shape)
+    steps, n_samples, *_ = check_sampler_args(name, "heun", steps, n_samples, None, 0, None, None, None)
+    struct = state_struct(name, shape)
     check_score(name, score, struct, process.t_max)
     d = sum(int(np.prod(a.shape)) for a in jtu.tree_leaves(struct))
     batch_size = _batch_size(name, batch_size, max(1, 4096 // d))

@@ -88,7 +88,7 @@ class SampleInfo(eqx.Module):
     folded: Array | None = None
 
 
-def _concrete_float(x) -> float | Array:
+def concrete_float(x) -> float | Array:
     """`float(x)` when `x` is concrete, else `x` itself (inside a user's jit or vmap)."""
     return x if isinstance(x, jax.core.Tracer) else float(x)
 
@@ -201,7 +201,7 @@ def _positive_int(name: str, what: str, value: Any) -> int:
 _positive_float = positive_number
 
 
-def _state_struct(name: str, shape: Any) -> PyTree:
+def state_struct(name: str, shape: Any) -> PyTree:
     """A PyTree of ShapeDtypeStructs from a shape tuple (one array) or a PyTree of arrays/structs."""
     if isinstance(shape, (tuple, list)) and all(isinstance(s, (int, np.integer)) for s in shape):
         if any(s <= 0 for s in shape):
@@ -251,7 +251,7 @@ def _per_sample(c: Array, a: Array) -> Array:
     return c.reshape((-1,) + (1,) * (a.ndim - 1))
 
 
-def _denoise(process, score_b, x, t):
+def denoised_mean(process, score_b, x, t):
     alpha, s = process.mean_std(t)
     return jtu.tree_map(lambda xi, si: (xi + s**2 * si) / alpha, x, score_b(x, t))
 
@@ -411,7 +411,7 @@ def initial_states(name, process, key, struct, n_samples, x_init):
     return x
 
 
-def _check_sampler_args(name, sampler, steps, n_samples, snr, n_corrector, solver, rtol, atol):
+def check_sampler_args(name, sampler, steps, n_samples, snr, n_corrector, solver, rtol, atol):
     if sampler not in SAMPLERS:
         raise ValueError(f"{name}: unknown sampler {sampler!r}; expected one of {sorted(SAMPLERS)}")
     steps = _positive_int(name, "steps", steps)
@@ -484,9 +484,9 @@ def sample(
         solver, rtol, atol = options.get("solver", solver), options.get("rtol", rtol), options.get("atol", atol)
         max_steps, rho = options.get("max_steps", max_steps), options.get("rho", rho)
     process = get_process(score, process, name)
-    steps, n_samples, snr, rtol, atol = _check_sampler_args(
+    steps, n_samples, snr, rtol, atol = check_sampler_args(
         name, sampler, steps, n_samples, snr, n_corrector, solver, rtol, atol)
-    struct = _state_struct(name, shape)
+    struct = state_struct(name, shape)
     if not isinstance(max_steps, int) or max_steps <= 0:
         raise ValueError(f"{name}: max_steps must be a positive int, got {max_steps!r}")
     check_score(name, score, struct, process.t_max)
@@ -503,7 +503,7 @@ def sample(
     xs, x_final, evals = _run(score, guidance, process, x, key, sampler, steps, tuple(int(i) for i in save_idx),
                               tuple(float(t) for t in grid), snr, int(n_corrector), solver, rtol, atol, max_steps,
                               bool(denoise), rho)
-    evals = _concrete_float(evals)
+    evals = concrete_float(evals)
     trajectory = (times, xs) if save_every is not None else None
     return x_final, SampleInfo(evals, trajectory, sampler, steps)
 
@@ -536,7 +536,7 @@ def _run(score, guidance, process, x, key, sampler, steps, save_idx, grid, snr, 
         evals = jnp.mean(n_evals.astype(float))
     x_final = jtu.tree_map(lambda a: a[-1], xs)
     if denoise:
-        x_final = _denoise(process, score_b, x_final, process.t_min)
+        x_final = denoised_mean(process, score_b, x_final, process.t_min)
         evals = evals + 1
     return xs, x_final, evals
 

@@ -129,7 +129,7 @@ class ScoreModel(eqx.Module):
         return jtu.tree_map(lambda xh, o: (-xh * c_in**2 + self.sigma_data * c_in * o / sigma) / alpha, x_hat, f)
 
 
-def _check_data(name: str, x0: PyTree) -> PyTree:
+def check_data(name: str, x0: PyTree) -> PyTree:
     leaves = jtu.tree_leaves(x0)
     if not leaves:
         raise ValueError(f"{name}: the data x0 have no array leaves")
@@ -223,7 +223,7 @@ def dsm_loss(
     process = get_process(score, process, name)
     if weighting not in WEIGHTINGS:
         raise ValueError(f"{name}: unknown weighting {weighting!r}; expected one of {sorted(WEIGHTINGS)}")
-    x0 = _check_data(name, x0)
+    x0 = check_data(name, x0)
     one = jtu.tree_map(lambda a: a[0], x0)
     check_score(name, score, one, process.t_max)
     n = jtu.tree_leaves(x0)[0].shape[0]

@@ -71,7 +71,7 @@ from jax import lax
 from jaxtyping import Array, ArrayLike, Float
 
 from dphys.constants import ALPHA, HBARC, M_PROTON
-from dphys.scattering.coulomb import _cf2, _series_f, require_x64
+from dphys.scattering.coulomb import coulomb_cf2, coulomb_series_f, require_x64
 from dphys.scattering.potentials import ReidSoftCore1S0
 from dphys.scattering.radial import coulomb_momentum, wavefunction
 
@@ -218,10 +218,10 @@ def _normalisation(eta: Array, rho: Array, u0: Array, du0: Array) -> Array:
     c^2 [(u_0' - p u_0)^2/q + q u_0^2] = 1 (CF1 is not needed: u_0'/u_0 comes from the recurrence).
     Below: F_0, F_0' from the power series and c by least squares."""
     rho_c = jnp.maximum(2 * eta, _RHO_SERIES)
-    p, q, ok = _cf2(jnp.asarray(0.0), eta, jnp.maximum(rho, rho_c))
+    p, q, ok = coulomb_cf2(jnp.asarray(0.0), eta, jnp.maximum(rho, rho_c))
     q = eqx.error_if(q, ~ok, "coulomb_partial_wave_sums: Steed's CF2 did not converge")
     outer = 1 / ((du0 - p * u0) ** 2 / q + q * u0**2)
-    f, df = _series_f(jnp.asarray(0.0), eta, jnp.minimum(rho, rho_c))
+    f, df = coulomb_series_f(jnp.asarray(0.0), eta, jnp.minimum(rho, rho_c))
     inner = ((f * u0 + df * du0) / (u0**2 + du0**2)) ** 2
     return jnp.where(rho < rho_c, inner, outer)
 

@@ -180,8 +180,10 @@ def fit_data(corr: Correlator, slices: tuple[int, ...] | None = None, order: int
     return FitData(R, K, np.asarray(shell), jnp.asarray(radii), float(measure))
 
 
-def _apply(model, R: Array, data: FitData) -> Array:
-    """(U R)(x, t) on the sites, R of shape (T, X)."""
+def apply_potential(model, R: Array, data: FitData) -> Array:
+    r"""The potential acting on R-correlators: $(UR)(\mathbf x, t)$ on the fit's sites, `R` of shape
+    (T, X); $V(r) R$ for a local potential, $\int d^3y\, U(\mathbf x, \mathbf y) R(\mathbf y)$ (the
+    separable rank-$n$ form on the site measure) for a `NeuralNonlocalPotential`."""
     if isinstance(model, NeuralNonlocalPotential):
         phi = model.factors(data.radii)[data.shell]  # (X, rank)
         proj = data.measure * R @ phi  # (T, rank)
@@ -192,7 +194,7 @@ def _apply(model, R: Array, data: FitData) -> Array:
 def residual_loss(model, R: Float[Array, "T X"], K: Float[Array, "T X"], data: FitData, scale: float) -> Float[Array, ""]:
     r"""$\sum (K - U_\theta R)^2 / (\text{scale}^2 \sum R^2)$ for one sample (dimensionless; `scale` in
     MeV): the mean squared equation residual in units of `scale`, weighted by $R^2$."""
-    res = K - _apply(model, R, data)
+    res = K - apply_potential(model, R, data)
     return jnp.sum(res**2) / jnp.sum(R**2) / scale**2
 
 

@@ -182,8 +182,10 @@ def _adaptive_step_size(dt: float, k_ref: Array, k_max: Array) -> Array:
     return jnp.where(k_max > k_ref, dt * k_ref / jnp.where(k_max > k_ref, k_max, 1.0), dt)
 
 
-def _draw_noise(key, shape: tuple[int, ...], dtype, noise: str) -> Array:
-    """Standard normal, or +-1 with probability 1/2 from single bits (32 per random word)."""
+def langevin_noise(key, shape: tuple[int, ...], dtype, noise: str) -> Array:
+    """The Langevin noise of `shape` and `dtype`: `noise="gaussian"` standard normal numbers,
+    `"two-point"` +-1 with probability 1/2 each (same first two moments; drawn from single bits,
+    32 per random word)."""
     if noise == "gaussian":
         return jax.random.normal(key, shape, dtype)
     size = math.prod(shape)
@@ -226,7 +228,7 @@ def _euler_scan(drift, xy0, key, *, dt, adaptive, k_ref, n_therm_blocks, n_sampl
             xy = _euler_step(xy, k, eps, eta)
             return (xy, drift(xy), total, count), None
 
-        eta = _draw_noise(jax.random.fold_in(key, index), (thin, *xy0.shape[:-1]), xy0.dtype, noise)
+        eta = langevin_noise(jax.random.fold_in(key, index), (thin, *xy0.shape[:-1]), xy0.dtype, noise)
         carry, _ = jax.lax.scan(step, carry, eta)
         xy, k, total, count = carry
         eps = step_size(_largest_drift(k), total, count, False) if adaptive else jnp.asarray(dt, xy0.dtype)
@@ -402,7 +404,7 @@ def cl_chain(
     solver: str = "euler",
     noise: str = "gaussian",
     bound: float = 1e6,
-) -> tuple[Complex[Array, "n_samples *sites"], Float[Array, " n_samples"]]:
+) -> tuple[Complex[Array, "n_samples *sites"], Float[Array, " n_samples"]]:  # noqa: F821 (jaxtyping dims)
     r"""One complex Langevin chain in one jit: `n_therm` discarded steps, then `n_samples`
     measurements, one every `thin` steps (see the module docstring for the schemes).
 

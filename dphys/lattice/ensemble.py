@@ -18,8 +18,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from jaxtyping import ArrayLike
 
-import dphys
 from dphys._io import atomic_write
+from dphys._version import __version__
 
 __all__ = ["Ensemble", "load_ensemble", "save_ensemble"]
 
@@ -121,7 +121,7 @@ def save_ensemble(
         "sampler": sampler,
         "seed": int(seed),
         "extra": {name: value for name, value in extra.items() if not _is_array(value)},
-        "dphys_version": dphys.__version__,
+        "dphys_version": __version__,
     }
     try:
         arrays["metadata"] = np.array(json.dumps(metadata, default=_to_json))

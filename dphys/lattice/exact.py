@@ -21,7 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import ArrayLike
 
-from dphys.lattice.phi4 import _check_int, check_lattice_shape
+from dphys._checks import check_int_range
+from dphys.lattice.phi4 import check_lattice_shape
 
 __all__ = [
     "density_1d",
@@ -139,7 +140,7 @@ def u1_character_coefficients(beta: float, nu: ArrayLike, *, n_quad: int | None 
     beta = _check_real(beta, "beta")
     nu = np.asarray(nu, np.float64)
     n_quad = _default_n_quad(beta, np.max(np.abs(nu), initial=0.0)) if n_quad is None else n_quad
-    n_quad = _check_int(n_quad, "n_quad", 2)
+    n_quad = check_int_range(n_quad, "n_quad", 2)
     return tuple(np.exp(abs(beta)) * c for c in _scaled_character_coefficients(beta, nu, n_quad))
 
 
@@ -177,8 +178,8 @@ def u1_exact(
     """
     beta = _check_real(beta, "beta")
     size = check_lattice_shape((L, L), "L x L lattice")[0]
-    loops = tuple((_check_int(R, "R", 1, size - 1), _check_int(T, "T", 1, size - 1)) for R, T in loops)
-    n_max = _check_int(n_max, "n_max", 1)
+    loops = tuple((check_int_range(R, "R", 1, size - 1), check_int_range(T, "T", 1, size - 1)) for R, T in loops)
+    n_max = check_int_range(n_max, "n_max", 1)
     volume = size * size
     n = np.arange(-n_max, n_max + 2)  # n_max + 1 for I_{n+1}
     f, df, d2f = _scaled_character_coefficients(beta, n, _default_n_quad(beta, n_max + 1))
@@ -204,7 +205,7 @@ def u1_exact(
 
 def _position_grid(x_max: float, n_grid: int) -> tuple[np.ndarray, float]:
     x_max = _check_real(x_max, "x_max", lambda v: v > 0, "a positive half-width")
-    n_grid = _check_int(n_grid, "n_grid", 3)
+    n_grid = check_int_range(n_grid, "n_grid", 3)
     grid = np.linspace(-x_max, x_max, n_grid)
     return grid, grid[1] - grid[0]
 
@@ -250,7 +251,7 @@ def transfer_matrix_exact(
     """
     a = _check_real(a, "a", lambda v: v > 0, "a time spacing a > 0")
     grid, dx = _position_grid(x_max, n_grid)
-    n_levels = _check_int(n_levels, "n_levels", 2, grid.size)
+    n_levels = check_int_range(n_levels, "n_levels", 2, grid.size)
     half = np.exp(-a * _potential_on(potential, grid) / 2)
     kernel = np.exp(-np.subtract.outer(grid, grid) ** 2 / (2 * a)) * dx / np.sqrt(2 * np.pi * a)
     lam, vec = np.linalg.eigh(half[:, None] * kernel * half[None, :])
@@ -259,7 +260,7 @@ def transfer_matrix_exact(
         raise ValueError(f"n_levels={n_levels}: fewer positive transfer-matrix eigenvalues; refine the grid")
     out = {"energies": -np.log(lam[:n_levels]) / a, "gap": float(np.log(lam[0] / lam[1]) / a)}
     if N is not None:
-        N = _check_int(N, "N", 2)
+        N = check_int_range(N, "N", 2)
         r = np.clip(lam / lam[0], 0.0, None)  # round-off may leave tiny negative eigenvalues
         x_mn2 = (vec.T @ (grid[:, None] * vec)) ** 2
         tau = np.arange(N)
@@ -286,7 +287,7 @@ def hamiltonian_spectrum(potential: Callable, *, x_max: float, n_grid: int, n_le
     **Returns:** the `n_levels` lowest eigenvalues, ascending (float64).
     """
     grid, dx = _position_grid(x_max, n_grid)
-    n_levels = _check_int(n_levels, "n_levels", 1, grid.size)
+    n_levels = check_int_range(n_levels, "n_levels", 1, grid.size)
     k = np.subtract.outer(np.arange(grid.size), np.arange(grid.size))
     with np.errstate(divide="ignore"):
         kinetic = np.where(k == 0, np.pi**2 / 3, 2.0 * (-1.0) ** k / np.where(k == 0, 1, k) ** 2)
@@ -341,7 +342,7 @@ def double_well_exact(
     **Returns:** as `transfer_matrix_exact`.
     """
     a = _check_real(a, "a", lambda v: v > 0, "a time spacing a > 0")
-    N = None if N is None else _check_int(N, "N", 2)
+    N = None if N is None else check_int_range(N, "N", 2)
     potential, x_max, n_grid = _double_well_grid(lam, eta, a, N, x_max, n_grid)
     return transfer_matrix_exact(potential, a, N, x_max=x_max, n_grid=n_grid, n_levels=n_levels)
 
@@ -358,7 +359,7 @@ def double_well_log_z(a: float, lam: float, eta: float, N: int) -> float:
 
     **Returns:** $\log Z$, a float (nats).
     """
-    N = _check_int(N, "N", 2)
+    N = check_int_range(N, "N", 2)
     for n_levels in (60, 40, 20, 10):  # as many levels as the grid resolves (coarse a: fewer)
         try:
             e = np.asarray(double_well_exact(a, lam, eta, N, n_levels=n_levels)["energies"])

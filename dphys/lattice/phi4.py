@@ -14,9 +14,7 @@ This module also holds the small pieces shared by the other lattice models
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import equinox as eqx
 import jax
@@ -24,7 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from dphys.stats import Estimate, jackknife
+from dphys._checks import check_concrete, check_int_range
+from dphys.lattice.measure import jackknife_dict, measure
+from dphys.stats import Estimate
 
 __all__ = [
     "Phi4Action",
@@ -62,80 +62,6 @@ def check_lattice_shape(shape: Sequence[int], what: str = "lattice") -> tuple[in
     if len(set(shape)) != 1:
         raise ValueError(f"{what} shape {shape}: expected a hypercubic lattice (L,) * d with equal extents")
     return tuple(int(extent) for extent in shape)
-
-
-def _check_concrete(value: Any, name: str, ok: Callable[[np.ndarray], np.ndarray], expected: str) -> None:
-    """Raise ValueError if a concrete (non-traced) parameter fails `ok`; traced values pass."""
-    if isinstance(value, jax.core.Tracer):
-        return
-    if not np.all(ok(np.asarray(value))):
-        raise ValueError(f"{name}={value!r}: expected {expected}")
-
-
-def _check_int(value: Any, name: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
-        high is not None and value > high
-    ):
-        bound = f"in {low}..{high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name}={value!r}: expected an integer {bound}")
-    return int(value)
-
-
-# ---------------------------------------------------------------------------
-# Ensemble helpers (shared with u1.py and quantum.py)
-# ---------------------------------------------------------------------------
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _vmapped(fn: Callable, static: tuple, configs: Array, *args: Any) -> Any:
-    return jax.vmap(lambda c, *a: fn(c, *a, *static), in_axes=(0,) + (None,) * len(args))(configs, *args)
-
-
-def _measure(
-    fn: Callable, ensemble: ArrayLike, config_ndim: int, args: tuple = (), static: tuple = ()
-) -> tuple[dict, int]:
-    """Apply `fn(config, *args, *static) -> dict of arrays` to every configuration of an ensemble
-    of shape `(n_samples, *config)` or `(n_samples, n_chains, *config)`, in one jitted vmap
-    (compiled once per shape, `fn` and hashable `static`; `args` are traced PyTrees). Returns the
-    dict as float64 NumPy arrays with the leading (sample[, chain]) axes restored, and the number
-    of leading axes."""
-    ensemble = jnp.asarray(ensemble)
-    n_lead = ensemble.ndim - config_ndim
-    if n_lead not in (1, 2):
-        raise ValueError(
-            f"ensemble of shape {ensemble.shape}: expected (n_samples, *config) or "
-            f"(n_samples, n_chains, *config) with a {config_ndim}-dimensional configuration"
-        )
-    lead = ensemble.shape[:n_lead]
-    out = _vmapped(fn, static, ensemble.reshape((-1,) + ensemble.shape[n_lead:]), *args)
-    return {k: np.asarray(v, np.float64).reshape(lead + v.shape[1:]) for k, v in out.items()}, n_lead
-
-
-def _jackknife_dict(fn: Callable[[dict], dict], data: dict, n_blocks: int) -> dict[str, Estimate]:
-    """Block jackknife of a function returning a dict of arrays: one `dphys.stats.jackknife` call
-    on the concatenated values, split back into one `Estimate` per key."""
-
-    def quiet(d):  # NaN/inf where an estimator is undefined (e.g. an effective mass in noise)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return fn(d)
-
-    template = quiet(data)
-    keys = list(template)
-    shapes = [np.shape(template[k]) for k in keys]
-    sizes = [int(np.prod(s)) for s in shapes]
-
-    def flat(d):
-        out = quiet(d)
-        return np.concatenate([np.ravel(np.asarray(out[k], np.float64)) for k in keys])
-
-    est = jackknife(flat, data, n_blocks)
-    value, error = np.atleast_1d(est.value), np.atleast_1d(est.error)
-    result, start = {}, 0
-    for key, shape, size in zip(keys, shapes, sizes):
-        v, e = value[start : start + size].reshape(shape), error[start : start + size].reshape(shape)
-        result[key] = Estimate(float(v) if v.ndim == 0 else v, float(e) if e.ndim == 0 else e)
-        start += size
-    return result
 
 
 def effective_mass(g: ArrayLike) -> np.ndarray:
@@ -180,7 +106,7 @@ class Phi4Action(eqx.Module):
     lam: Float[ArrayLike, ""]
 
     def __check_init__(self):
-        _check_concrete(self.lam, "lam", lambda v: v >= 0, "lam >= 0 (the action is unbounded below for lam < 0)")
+        check_concrete(self.lam, "lam", lambda v: v >= 0, "lam >= 0 (the action is unbounded below for lam < 0)")
 
     def __call__(self, phi: Float[Array, "*lattice"]) -> Float[Array, ""]:
         check_lattice_shape(jnp.shape(phi), "phi")
@@ -243,7 +169,7 @@ def _phi4_measure(phi: Array, action: Phi4Action | None) -> dict[str, Array]:
 
 
 def phi4_observables(
-    phis: Float[ArrayLike, "n_samples *chains_and_lattice"],
+    phis: Float[ArrayLike, "n_samples *chains_and_lattice"],  # noqa: F821 (jaxtyping dims)
     action: Phi4Action | None = None,
     *,
     lattice_ndim: int = 2,
@@ -280,10 +206,10 @@ def phi4_observables(
 
     **Returns:** dict of `dphys.stats.Estimate` (floats, or arrays for `"G"` and `"m_eff"`).
     """
-    lattice_ndim = _check_int(lattice_ndim, "lattice_ndim", 1)
+    lattice_ndim = check_int_range(lattice_ndim, "lattice_ndim", 1)
     shape = check_lattice_shape(np.shape(phis)[-lattice_ndim:], "phis (trailing lattice axes)")
     volume = int(np.prod(shape))
-    data, n_lead = _measure(_phi4_measure, phis, lattice_ndim, args=(action,))
+    data, n_lead = measure(_phi4_measure, phis, lattice_ndim, args=(action,))
     axes = tuple(range(n_lead))
 
     def estimates(d: dict) -> dict:
@@ -304,10 +230,10 @@ def phi4_observables(
             out["action_density"] = mean(d["s"])
         return out
 
-    return _jackknife_dict(estimates, data, n_blocks)
+    return jackknife_dict(estimates, data, n_blocks)
 
 
-def symmetry_augment(key: Array, phis: Float[Array, "batch *lattice"]) -> Float[Array, "batch *lattice"]:
+def symmetry_augment(key: Array, phis: Float[Array, "batch *lattice"]) -> Float[Array, "batch *lattice"]:  # noqa: F821 (jaxtyping dims)
     r"""Apply to every configuration of a batch a random lattice translation and a random sign,
     both symmetries of the $\phi^4$ action: data augmentation for learning a distribution that has
     them (e.g. a diffusion model's score).

@@ -20,11 +20,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
+from dphys._checks import check_concrete, check_int_range
+from dphys.lattice.measure import jackknife_dict, measure
 from dphys.lattice.phi4 import (
-    _check_concrete,
-    _check_int,
-    _jackknife_dict,
-    _measure,
     check_lattice_shape,
     effective_mass,
     two_point,
@@ -54,8 +52,8 @@ class DoubleWellAction(eqx.Module):
     eta: Float[ArrayLike, ""]
 
     def __check_init__(self):
-        _check_concrete(self.a, "a", lambda v: v > 0, "a time spacing a > 0")
-        _check_concrete(self.lam, "lam", lambda v: v >= 0, "lam >= 0 (the action is unbounded below for lam < 0)")
+        check_concrete(self.a, "a", lambda v: v > 0, "a time spacing a > 0")
+        check_concrete(self.lam, "lam", lambda v: v >= 0, "lam >= 0 (the action is unbounded below for lam < 0)")
 
     def __call__(self, x: Float[Array, " N"]) -> Float[Array, ""]:
         _check_path(x)
@@ -65,8 +63,8 @@ class DoubleWellAction(eqx.Module):
 
 def temperature(N: int, a: float) -> float:
     r"""Temperature $T = 1/(Na)$ of a periodic lattice of `N` sites at spacing `a` (inverse time)."""
-    N = _check_int(N, "N", 1)
-    _check_concrete(a, "a", lambda v: v > 0, "a time spacing a > 0")
+    N = check_int_range(N, "N", 1)
+    check_concrete(a, "a", lambda v: v > 0, "a time spacing a > 0")
     return 1 / (N * a)
 
 
@@ -143,18 +141,18 @@ def qm_observables(
 
     **Returns:** dict of `dphys.stats.Estimate`.
     """
-    _check_concrete(a, "a", lambda v: v > 0, "a time spacing a > 0")
+    check_concrete(a, "a", lambda v: v > 0, "a time spacing a > 0")
     if np.ndim(xs) not in (2, 3):
         raise ValueError(f"xs of shape {np.shape(xs)}: expected (n_samples, N) or (n_samples, n_chains, N)")
     n = check_lattice_shape(np.shape(xs)[-1:], "xs (trailing time axis)")[0]
     if plateau is None:
         plateau = (max(1, n // 8), max(1, n // 4))
-    t_min = _check_int(plateau[0], "plateau[0] (tau_min)", 1, n // 2)
-    t_max = _check_int(plateau[1], "plateau[1] (tau_max)", t_min, n // 2)
+    t_min = check_int_range(plateau[0], "plateau[0] (tau_min)", 1, n // 2)
+    t_max = check_int_range(plateau[1], "plateau[1] (tau_max)", t_min, n // 2)
     if kink_threshold is None:
         kink_threshold = 0.5 * float(np.sqrt(np.mean(np.square(np.asarray(xs, np.float64)))))
-    _check_concrete(kink_threshold, "kink_threshold", lambda v: v > 0, "a positive hysteresis level")
-    data, n_lead = _measure(_qm_measure, xs, 1, args=(jnp.asarray(kink_threshold),))
+    check_concrete(kink_threshold, "kink_threshold", lambda v: v > 0, "a positive hysteresis level")
+    data, n_lead = measure(_qm_measure, xs, 1, args=(jnp.asarray(kink_threshold),))
     axes = tuple(range(n_lead))
 
     def estimates(d: dict) -> dict:
@@ -168,4 +166,4 @@ def qm_observables(
             "kinks": np.mean(d["kinks"], axis=axes),
         }
 
-    return _jackknife_dict(estimates, data, n_blocks)
+    return jackknife_dict(estimates, data, n_blocks)

@@ -52,7 +52,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from dphys.lattice.phi4 import _check_int, _measure, check_lattice_shape
+from dphys._checks import check_int_range
+from dphys.lattice.measure import measure
+from dphys.lattice.phi4 import check_lattice_shape
 from dphys.stats import Estimate, integrated_autocorrelation_time, mean_with_autocorrelation
 
 __all__ = [
@@ -156,8 +158,8 @@ def wilson_loop(links: Float[Array, "2 L L"], R: int, T: int) -> Float[Array, ""
     **Returns:** scalar $W$.
     """
     size = _lattice_size(links)
-    R = _check_int(R, "R", 1, size - 1)
-    T = _check_int(T, "T", 1, size - 1)
+    R = check_int_range(R, "R", 1, size - 1)
+    T = check_int_range(T, "T", 1, size - 1)
     orientations = [(R, T)] if R == T else [(R, T), (T, R)]
     return sum(jnp.mean(jnp.cos(_rectangle_angles(links, *o))) for o in orientations) / len(orientations)
 
@@ -223,8 +225,8 @@ def u1_observables(
     **Returns:** dict of `dphys.stats.Estimate` (floats) plus the `"Q_history"` array.
     """
     size = int(np.shape(ensemble)[-1])
-    loops = tuple((_check_int(R, "R", 1, size - 1), _check_int(T, "T", 1, size - 1)) for R, T in loops)
-    data, _ = _measure(_u1_measure, ensemble, 3, static=(loops,))
+    loops = tuple((check_int_range(R, "R", 1, size - 1), check_int_range(T, "T", 1, size - 1)) for R, T in loops)
+    data, _ = measure(_u1_measure, ensemble, 3, static=(loops,))
     q = np.round(data.pop("Q"))
     out: dict[str, Estimate | np.ndarray] = {k: _mean_with_errors(v, S) for k, v in data.items()}
     out["chi_t"] = _mean_with_errors(q**2 / size**2, S)

@@ -31,12 +31,12 @@ import numpy as np
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
+from dphys._checks import positive_int
 from dphys.nn.mlp import (
     AbstractScoreNet,
     Linear,
     NoiseEmbedding,
-    _antisymmetrise,
-    _check_positive_int,
+    antisymmetrise,
     check_noise_level,
     initialise,
 )
@@ -46,7 +46,7 @@ __all__ = ["CircularConv2d", "LatticeUNet", "circular_conv2d"]
 METHODS = ("fft", "direct")
 
 
-def _kernel_spectrum(weight: Array, shape: tuple[int, int]) -> Array:
+def kernel_spectrum(weight: Array, shape: tuple[int, int]) -> Array:
     r"""rfft2 of the kernel `(k, k, C_in, C_out)` placed at offsets $d = -r..r$ (mod L) on the
     lattice, $\hat w(p) = \sum_d w_d\, e^{-i p \cdot d}$, as a small DFT over the $k^2$ stencil
     points instead of an FFT of the zero-padded kernel (C_in x C_out transforms of the whole
@@ -86,7 +86,7 @@ def circular_conv2d(x: Float[Array, "C_in H W"], weight: Float[Array, "k k C_in 
     spatial = x.shape[1:]
     if method == "fft":
         h = jnp.fft.rfft2(x, axes=(1, 2))  # (C_in, H, W//2+1)
-        w = _kernel_spectrum(weight, spatial)  # (H, W//2+1, C_in, C_out)
+        w = kernel_spectrum(weight, spatial)  # (H, W//2+1, C_in, C_out)
         # channel mixing per momentum in momentum-major layout: as a batched product with the
         # momenta leading, XLA's CPU dot runs about 2x faster than with them trailing
         y = jnp.einsum("xyi,xyio->xyo", jnp.moveaxis(h, 0, -1), jnp.conj(w))
@@ -119,9 +119,9 @@ class CircularConv2d(eqx.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, *, method: str = "fft",
                  use_bias: bool = True, key: PRNGKeyArray | None):
-        _check_positive_int("CircularConv2d", "in_channels", in_channels)
-        _check_positive_int("CircularConv2d", "out_channels", out_channels)
-        _check_positive_int("CircularConv2d", "kernel_size", kernel_size)
+        positive_int("CircularConv2d", "in_channels", in_channels)
+        positive_int("CircularConv2d", "out_channels", out_channels)
+        positive_int("CircularConv2d", "kernel_size", kernel_size)
         if kernel_size % 2 == 0:
             raise ValueError(f"CircularConv2d: kernel_size={kernel_size} must be odd (a centred stencil)")
         if method not in METHODS:
@@ -210,15 +210,15 @@ class LatticeUNet(AbstractScoreNet):
     def __init__(self, in_channels: int = 1, channels: tuple[int, ...] = (16, 32), *, kernel_size: int = 3,
                  embed_dim: int = 32, z2_odd: bool = False, method: str = "fft", out_channels: int | None = None,
                  key: PRNGKeyArray):
-        _check_positive_int("LatticeUNet", "in_channels", in_channels)
+        positive_int("LatticeUNet", "in_channels", in_channels)
         out_channels = in_channels if out_channels is None else out_channels
-        _check_positive_int("LatticeUNet", "out_channels", out_channels)
+        positive_int("LatticeUNet", "out_channels", out_channels)
         channels = tuple(channels)
         if not channels:
             raise ValueError("LatticeUNet: channels must name at least one level, got ()")
         for c in channels:
-            _check_positive_int("LatticeUNet", f"channels {channels}: every entry", c)
-        _check_positive_int("LatticeUNet", "embed_dim", embed_dim)
+            positive_int("LatticeUNet", f"channels {channels}: every entry", c)
+        positive_int("LatticeUNet", "embed_dim", embed_dim)
         if not isinstance(z2_odd, bool):
             raise ValueError(f"LatticeUNet: z2_odd must be True or False, got {z2_odd!r}")
         block = lambda a, b: _Block(a, b, kernel_size, embed_dim, method)  # noqa: E731
@@ -283,7 +283,7 @@ class LatticeUNet(AbstractScoreNet):
         nu = check_noise_level("LatticeUNet", noise_level)
         x = jnp.asarray(x).reshape((self.in_channels,) + shape[-2:])
         x = x.astype(jnp.result_type(x, self.lift.weight))
-        out = _antisymmetrise(self._raw, x, nu) if self.z2_odd else self._raw(x, nu)
+        out = antisymmetrise(self._raw, x, nu) if self.z2_odd else self._raw(x, nu)
         if self.out_channels != self.in_channels:
             return out
         return out.reshape(shape)

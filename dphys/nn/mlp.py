@@ -18,6 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
+from dphys._checks import positive_int
+
 __all__ = ["AbstractScoreNet", "Linear", "NoiseEmbedding", "ScoreMLP", "check_noise_level", "initialise"]
 
 
@@ -38,12 +40,6 @@ def check_noise_level(name: str, noise_level: ArrayLike) -> Array:
             f"{name}: noise_level must be a scalar (one sample; vmap for batches), got shape {shape}"
         )
     return jnp.asarray(noise_level)
-
-
-def _check_positive_int(name: str, what: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
-    return value
 
 
 def initialise(tree: Any, key: PRNGKeyArray | None) -> Any:
@@ -127,8 +123,8 @@ class NoiseEmbedding(eqx.Module):
 
     def __init__(self, dim: int, *, n_frequencies: int = 16, min_frequency: float = 0.1,
                  max_frequency: float = 100.0, key: PRNGKeyArray | None):
-        _check_positive_int("NoiseEmbedding", "dim", dim)
-        _check_positive_int("NoiseEmbedding", "n_frequencies", n_frequencies)
+        positive_int("NoiseEmbedding", "dim", dim)
+        positive_int("NoiseEmbedding", "n_frequencies", n_frequencies)
         if not (0 < min_frequency <= max_frequency and math.isfinite(max_frequency)):
             raise ValueError(
                 f"NoiseEmbedding: need 0 < min_frequency <= max_frequency < inf, got "
@@ -151,7 +147,7 @@ class NoiseEmbedding(eqx.Module):
         return self.mlp(features.astype(jnp.result_type(self.mlp.layers[0].weight)))
 
 
-def _antisymmetrise(fn, x: Array, noise_level: Array) -> Array:
+def antisymmetrise(fn, x: Array, noise_level: Array) -> Array:
     r"""$(g(x) - g(-x))/2$, both signs in one vmapped call: odd under $x \to -x$ (bitwise, as
     $a - b = -(b - a)$ in IEEE arithmetic, whenever $g$ is evaluated alike at both signs)."""
     both = jax.vmap(fn, in_axes=(0, None))(jnp.stack([x, -x]), noise_level)
@@ -188,10 +184,10 @@ class ScoreMLP(AbstractScoreNet):
                  embed_dim: int = 32, z2_odd: bool = False, key: PRNGKeyArray):
         shape = (shape,) if isinstance(shape, int) and not isinstance(shape, bool) else tuple(shape)
         for extent in shape:
-            _check_positive_int("ScoreMLP", f"shape {shape}: every extent", extent)
-        _check_positive_int("ScoreMLP", "width", width)
-        _check_positive_int("ScoreMLP", "depth", depth)
-        _check_positive_int("ScoreMLP", "embed_dim", embed_dim)
+            positive_int("ScoreMLP", f"shape {shape}: every extent", extent)
+        positive_int("ScoreMLP", "width", width)
+        positive_int("ScoreMLP", "depth", depth)
+        positive_int("ScoreMLP", "embed_dim", embed_dim)
         if not isinstance(z2_odd, bool):
             raise ValueError(f"ScoreMLP: z2_odd must be True or False, got {z2_odd!r}")
         size = math.prod(shape)
@@ -212,5 +208,5 @@ class ScoreMLP(AbstractScoreNet):
         nu = check_noise_level("ScoreMLP", noise_level)
         x = jnp.asarray(x)
         if self.z2_odd:
-            return _antisymmetrise(self._raw, x, nu)
+            return antisymmetrise(self._raw, x, nu)
         return self._raw(x, nu)

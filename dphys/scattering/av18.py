@@ -72,7 +72,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from dphys.constants import ALPHA, HBARC, M_NEUTRON, M_PROTON
-from dphys.scattering.potentials import AbstractPotential, _param
+from dphys.scattering.potentials import AbstractPotential, as_parameter
 
 __all__ = ["AV18", "alpha_prime_ratio", "pp_coupled_phase_shifts", "pp_momentum", "pp_phase_shift"]
 
@@ -194,7 +194,7 @@ class AV18(AbstractPotential):
             raise ValueError(f"AV18: unknown parameter(s) {sorted(unknown)}; the parameters are {_PARAM_NAMES}")
         for name in _PARAM_NAMES:
             value = params.get(name, _DEFAULTS[name])
-            setattr(self, name, _param(value))
+            setattr(self, name, as_parameter(value))
         for name, shape in _SHAPES.items():
             if jnp.shape(getattr(self, name)) != shape:
                 raise ValueError(f"AV18: {name} must have shape {shape}, got {jnp.shape(getattr(self, name))}")

@@ -34,7 +34,7 @@ import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from dphys.constants import HBARC
-from dphys.scattering.coulomb import _check_l, require_x64
+from dphys.scattering.coulomb import check_partial_wave, require_x64
 from dphys.scattering.radial import (
     R0,
     Channel,
@@ -104,7 +104,7 @@ def _kappa_max(potential, mass: Array, r_match: Array) -> Array:
 def _prepare(name, potential, mass, l, coulomb, r_match, kappa_min):
     require_x64(name)
     check_potential(name, potential)
-    l = _check_l(name, l)
+    l = check_partial_wave(name, l)
     mass = check_positive(name, "mass (the reduced mass)", "MeV", mass)
     r_match = check_positive(name, "r_match", "fm", r_match)
     kappa_min = check_positive(name, "kappa_min", "fm^-1", kappa_min)

@@ -78,7 +78,7 @@ def require_x64(name: str) -> None:
         )
 
 
-def _check_l(name: str, l: int) -> int:
+def check_partial_wave(name: str, l: int) -> int:
     if isinstance(l, bool) or not isinstance(l, (int, np.integer)) or l < 0:
         raise ValueError(f"{name}: the partial wave l must be a Python int >= 0, got {l!r}")
     return int(l)
@@ -142,7 +142,7 @@ def coulomb_normalization(l: int, eta: Float[ArrayLike, "..."]) -> Float[Array, 
 
     **Returns:** $C_l(\eta)$ (dimensionless), shaped like `eta`.
     """
-    l = _check_l("coulomb_normalization", l)
+    l = check_partial_wave("coulomb_normalization", l)
     return _normalization(jnp.asarray(float(l)), jnp.asarray(eta, dtype=float))
 
 
@@ -155,7 +155,7 @@ def coulomb_phase(l: int, eta: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
 
     **Returns:** $\sigma_l$ [rad], shaped like `eta`.
     """
-    l = _check_l("coulomb_phase", l)
+    l = check_partial_wave("coulomb_phase", l)
     return _log_gamma(l + 1 + 1j * jnp.asarray(eta, dtype=float)).imag
 
 
@@ -205,7 +205,7 @@ def _cf1(l: Array, eta: Array, rho: Array) -> tuple[Array, Array, Array]:
     return f, sign, n < _CF_MAX_ITER
 
 
-def _cf2(l: Array, eta: Array, rho: Array) -> tuple[Array, Array, Array]:
+def coulomb_cf2(l: Array, eta: Array, rho: Array) -> tuple[Array, Array, Array]:
     """p + iq = (G' + iF')/(G + iF) by CF2:
     p + iq = i(1 - eta/rho) + (i/rho) a_1/(b_1 + a_2/(b_2 + ...)),
     a_n = (i eta - l + n - 1)(i eta + l + n), b_n = 2(rho - eta + i n) (modified Lentz, complex).
@@ -237,7 +237,7 @@ def steed(l: Array, eta: Array, rho: Array) -> CoulombFunctions:
     """F, F', G, G' at one (eta, rho) by Steed's method; accurate for rho >= max(rho_tp, 1).
     A continued fraction that does not converge raises an error."""
     f, sign, ok1 = _cf1(l, eta, rho)
-    p, q, ok2 = _cf2(l, eta, rho)
+    p, q, ok2 = coulomb_cf2(l, eta, rho)
     gamma = (f - p) / q
     F = sign / jnp.sqrt((f - p) * gamma + q)
     F = eqx.error_if(
@@ -249,7 +249,7 @@ def steed(l: Array, eta: Array, rho: Array) -> CoulombFunctions:
     return CoulombFunctions(F, f * F, G, p * G - q * F)
 
 
-def _series_f(l: Array, eta: Array, rho: Array) -> tuple[Array, Array]:
+def coulomb_series_f(l: Array, eta: Array, rho: Array) -> tuple[Array, Array]:
     """F = C_l rho^(l+1) sum_m a_m rho^m, a_0 = 1, a_1 = eta/(l+1),
     m (m + 2l + 1) a_m = 2 eta a_{m-1} - a_{m-2} (Abramowitz-Stegun 14.1.3); and F'."""
 
@@ -296,7 +296,7 @@ def _coulomb_scalar(l: Array, eta: Array, rho: Array) -> tuple[Array, Array, Arr
     rho_s = jnp.maximum(rho, rho_c)
     outer = steed(l, eta, rho_s)
     inside = rho < rho_c
-    f_in, df_in = _series_f(l, eta, jnp.minimum(rho, rho_c))
+    f_in, df_in = coulomb_series_f(l, eta, jnp.minimum(rho, rho_c))
     g, dg = _inward_g(l, eta, outer, rho_s, jnp.minimum(rho, rho_s))
     return (
         jnp.where(inside, f_in, outer.F),
@@ -327,7 +327,7 @@ def coulomb_functions(l: int, eta: Float[ArrayLike, "..."], rho: Float[ArrayLike
     """
     name = "coulomb_functions"
     require_x64(name)
-    l = _check_l(name, l)
+    l = check_partial_wave(name, l)
     if not isinstance(rho, jax.core.Tracer) and np.any(np.asarray(rho) <= 0):
         raise ValueError(f"{name}: rho must be > 0, got {np.asarray(rho)}")
     return CoulombFunctions(*_coulomb_vectorized(np.asarray(float(l)), eta, rho))

@@ -64,7 +64,7 @@ from jaxtyping import Array, ArrayLike, Float
 from dphys.constants import HBARC
 from dphys.scattering.coulomb import require_x64
 from dphys.scattering.observables import EffectiveRange
-from dphys.scattering.potentials import _param
+from dphys.scattering.potentials import as_parameter
 from dphys.scattering.radial import check_positive
 
 __all__ = [
@@ -162,8 +162,8 @@ class Yamaguchi(AbstractNonlocalPotential):
     **Fields:** `lam` [MeV fm^-1] strength, `beta` [fm^-1] inverse range.
     """
 
-    lam: Float[Array, ""] = eqx.field(converter=_param)
-    beta: Float[Array, ""] = eqx.field(converter=_param)
+    lam: Float[Array, ""] = eqx.field(converter=as_parameter)
+    beta: Float[Array, ""] = eqx.field(converter=as_parameter)
 
     def __call__(self, r, rp):
         return -self.lam * jnp.exp(-self.beta * (jnp.asarray(r) + jnp.asarray(rp)))
@@ -213,9 +213,9 @@ class GaussianKernel(AbstractNonlocalPotential):
     **Fields:** `v0` [MeV] strength ($< 0$ attractive), `range_` $R$ [fm], `b` [fm] non-locality.
     """
 
-    v0: Float[Array, ""] = eqx.field(converter=_param)
-    range_: Float[Array, ""] = eqx.field(converter=_param)
-    b: Float[Array, ""] = eqx.field(converter=_param)
+    v0: Float[Array, ""] = eqx.field(converter=as_parameter)
+    range_: Float[Array, ""] = eqx.field(converter=as_parameter)
+    b: Float[Array, ""] = eqx.field(converter=as_parameter)
 
     def __call__(self, r, rp):
         r, rp = jnp.asarray(r), jnp.asarray(rp)

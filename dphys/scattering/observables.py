@@ -32,7 +32,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from dphys.scattering.coulomb import coulomb_h, gamow_factor
-from dphys.scattering.radial import SOLVER, _prepare, _solve, coulomb_momentum, phase_shift
+from dphys.scattering.radial import SOLVER, check_scattering_args, coulomb_momentum, integrate_radial, phase_shift
 
 __all__ = ["EffectiveRange", "effective_range", "effective_range_function"]
 
@@ -116,7 +116,7 @@ def effective_range(
         raise ValueError(f"effective_range: k_fit must be >= 2 distinct positive momenta [fm^-1], got {k_fit}")
     name = "effective_range"
     _check_charges(name, coulomb)
-    _, mass, l, coulomb, r_match = _prepare(name, potential, 1.0, mass, 0, coulomb, r_match)
+    _, mass, l, coulomb, r_match = check_scattering_args(name, potential, 1.0, mass, 0, coulomb, r_match)
     return _effective_range(potential, k_fit, mass, l, coulomb, r_match, float(rtol), float(atol), SOLVER)
 
 
@@ -124,7 +124,7 @@ def effective_range(
 def _effective_range(potential, ks, mass, l, coulomb, r_match, rtol, atol, name) -> EffectiveRange:
     # all momenta in one integration (one step sequence), so that the fit's differences between them
     # carry no step-size noise
-    delta = _solve(potential, ks, None, mass, l, coulomb, r_match, rtol, atol, name).delta
+    delta = integrate_radial(potential, ks, None, mass, l, coulomb, r_match, rtol, atol, name).delta
     K = _from_phase(delta, ks, coulomb_momentum(mass, coulomb))
     c = jnp.linalg.solve((ks**2)[:, None] ** jnp.arange(ks.size), K)
     return EffectiveRange(a=-1 / c[0], r=2 * c[1])

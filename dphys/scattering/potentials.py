@@ -23,7 +23,6 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 from dphys.constants import HBARC
 
 __all__ = [
-    "AV18",
     "AbstractPotential",
     "DeltaShell",
     "GaussianSum",
@@ -36,7 +35,7 @@ __all__ = [
 ]
 
 
-def _param(x: ArrayLike) -> Array | np.ndarray:
+def as_parameter(x: ArrayLike) -> Array | np.ndarray:
     """Parameters keep a traced or JAX value as it is and store Python/NumPy numbers as float64
     NumPy arrays, so that a potential built before float64 is enabled keeps its exact values."""
     if isinstance(x, jax.Array):
@@ -73,8 +72,8 @@ class GaussianSum(AbstractPotential):
     **Fields:** `c` [MeV], `d` [fm] (same length).
     """
 
-    c: Float[Array, " n"] = eqx.field(converter=_param, default=(914.0, 305.0, -112.0))
-    d: Float[Array, " n"] = eqx.field(converter=_param, default=(0.143, 0.305, 0.949))
+    c: Float[Array, " n"] = eqx.field(converter=as_parameter, default=(914.0, 305.0, -112.0))
+    d: Float[Array, " n"] = eqx.field(converter=as_parameter, default=(0.143, 0.305, 0.949))
 
     def __check_init__(self):
         if jnp.shape(self.c) != jnp.shape(self.d) or jnp.ndim(self.c) != 1:
@@ -92,8 +91,8 @@ class Yukawa(AbstractPotential):
     **Fields:** `c` [MeV fm] (negative: attractive), `mu` [fm^-1] ranges (same length).
     """
 
-    c: Float[Array, " n"] = eqx.field(converter=_param)
-    mu: Float[Array, " n"] = eqx.field(converter=_param)
+    c: Float[Array, " n"] = eqx.field(converter=as_parameter)
+    mu: Float[Array, " n"] = eqx.field(converter=as_parameter)
 
     def __check_init__(self):
         if jnp.shape(self.c) != jnp.shape(self.mu) or jnp.ndim(self.c) != 1:
@@ -116,7 +115,7 @@ class ReidSoftCore1S0(AbstractPotential):
     **Fields:** `c` [MeV] (three coefficients).
     """
 
-    c: Float[Array, "3"] = eqx.field(converter=_param, default=(-10.463, -1650.6, 6484.2))
+    c: Float[Array, "3"] = eqx.field(converter=as_parameter, default=(-10.463, -1650.6, 6484.2))
 
     def __call__(self, r):
         x = 0.7 * jnp.asarray(r)[..., None]
@@ -131,8 +130,8 @@ class MalflietTjon(AbstractPotential):
     **Fields:** `c` [MeV fm], `mu` [fm^-1] (two each).
     """
 
-    c: Float[Array, "2"] = eqx.field(converter=_param, default=(-513.968, 1438.72))
-    mu: Float[Array, "2"] = eqx.field(converter=_param, default=(1.55, 3.11))
+    c: Float[Array, "2"] = eqx.field(converter=as_parameter, default=(-513.968, 1438.72))
+    mu: Float[Array, "2"] = eqx.field(converter=as_parameter, default=(1.55, 3.11))
 
     @classmethod
     def singlet(cls) -> MalflietTjon:
@@ -160,11 +159,11 @@ class HALQCDpOmega(AbstractPotential):
     **Fields:** `b1` [MeV], `b2` [fm^-2], `b3` [MeV fm^2], `b4` [fm^-2], `m_pi` [MeV].
     """
 
-    b1: Float[Array, ""] = eqx.field(converter=_param, default=-313.0)
-    b2: Float[Array, ""] = eqx.field(converter=_param, default=81.7)
-    b3: Float[Array, ""] = eqx.field(converter=_param, default=-252.0)
-    b4: Float[Array, ""] = eqx.field(converter=_param, default=0.85)
-    m_pi: Float[Array, ""] = eqx.field(converter=_param, default=146.0)
+    b1: Float[Array, ""] = eqx.field(converter=as_parameter, default=-313.0)
+    b2: Float[Array, ""] = eqx.field(converter=as_parameter, default=81.7)
+    b3: Float[Array, ""] = eqx.field(converter=as_parameter, default=-252.0)
+    b4: Float[Array, ""] = eqx.field(converter=as_parameter, default=0.85)
+    m_pi: Float[Array, ""] = eqx.field(converter=as_parameter, default=146.0)
 
     def __call__(self, r):
         r = jnp.asarray(r)
@@ -178,8 +177,8 @@ class SquareWell(AbstractPotential):
     **Fields:** `v0` [MeV] depth, `b` [fm] radius.
     """
 
-    v0: Float[Array, ""] = eqx.field(converter=_param)
-    b: Float[Array, ""] = eqx.field(converter=_param)
+    v0: Float[Array, ""] = eqx.field(converter=as_parameter)
+    b: Float[Array, ""] = eqx.field(converter=as_parameter)
 
     def __call__(self, r):
         return jnp.where(jnp.asarray(r) < self.b, self.v0, 0.0)
@@ -199,8 +198,8 @@ class DeltaShell(AbstractPotential):
     **Fields:** `lam` [MeV fm] strength ($< 0$ attractive), `b` [fm] radius.
     """
 
-    lam: Float[Array, ""] = eqx.field(converter=_param)
-    b: Float[Array, ""] = eqx.field(converter=_param)
+    lam: Float[Array, ""] = eqx.field(converter=as_parameter)
+    b: Float[Array, ""] = eqx.field(converter=as_parameter)
 
     def __call__(self, r):
         return jnp.zeros_like(jnp.asarray(r, dtype=float)) * self.lam
@@ -244,13 +243,3 @@ class NeuralPotential(AbstractPotential):
         shape = jnp.exp(-x) if self.envelope == "exponential" else jnp.exp(-(x**2))
         net = jnp.vectorize(self.mlp)(x)
         return self.scale * net * shape
-
-
-def __getattr__(name: str):
-    """`AV18` (Argonne v18) lives in `dphys.scattering.av18`, which needs `AbstractPotential` from this
-    module; it is listed here with the other potentials and imported on first access (PEP 562)."""
-    if name == "AV18":
-        from dphys.scattering.av18 import AV18
-
-        return AV18
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -60,7 +60,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from dphys.constants import ALPHA, HBARC
-from dphys.scattering.coulomb import CoulombFunctions, _check_l, require_x64, steed, turning_point
+from dphys.scattering.coulomb import CoulombFunctions, check_partial_wave, require_x64, steed, turning_point
 
 __all__ = ["RadialSolution", "phase_shift", "solve_radial", "wavefunction", "coulomb_momentum"]
 
@@ -308,7 +308,7 @@ def _matching_radius(l: Array, eta: Array, k: Array, r_match: Array) -> Array:
 
 
 @eqx.filter_jit
-def _solve(potential, k, r, mass, l, coulomb, r_match, rtol, atol, name):
+def integrate_radial(potential, k, r, mass, l, coulomb, r_match, rtol, atol, name):
     """The phase shift (and u on the grid r, for a scalar k). `k` may also be a 1D array of momenta
     solved jointly in one integration with one step sequence (no grid then): their phase shifts then
     share one discretisation, so that differences between them (the effective-range fit) are smooth
@@ -339,10 +339,10 @@ def _solve(potential, k, r, mass, l, coulomb, r_match, rtol, atol, name):
     return RadialSolution(phase, u * (jnp.minimum(r, R0) / R0) ** (l + 1))
 
 
-def _prepare(name, potential, k, mass, l, coulomb, r_match):
+def check_scattering_args(name, potential, k, mass, l, coulomb, r_match):
     require_x64(name)
     check_potential(name, potential)
-    l = _check_l(name, l)
+    l = check_partial_wave(name, l)
     k = check_positive(name, "k", "fm^-1", k)
     mass = check_positive(name, "mass (the reduced mass)", "MeV", mass)
     r_match = check_positive(name, "r_match", "fm", r_match)
@@ -385,9 +385,9 @@ def solve_radial(
     empty if `r` is None).
     """
     name = "solve_radial"
-    k, mass, l_arr, coulomb, r_match = _prepare(name, potential, k, mass, l, coulomb, r_match)
+    k, mass, l_arr, coulomb, r_match = check_scattering_args(name, potential, k, mass, l, coulomb, r_match)
     r = None if r is None else check_grid(name, r)
-    return _solve(potential, k, r, mass, l_arr, coulomb, r_match, float(rtol), float(atol), SOLVER)
+    return integrate_radial(potential, k, r, mass, l_arr, coulomb, r_match, float(rtol), float(atol), SOLVER)
 
 
 def phase_shift(
@@ -412,8 +412,8 @@ def phase_shift(
     **Returns:** $\delta_l(k)$ [rad], a scalar.
     """
     name = "phase_shift"
-    k, mass, l_arr, coulomb, r_match = _prepare(name, potential, k, mass, l, coulomb, r_match)
-    return _solve(potential, k, None, mass, l_arr, coulomb, r_match, float(rtol), float(atol), SOLVER).delta
+    k, mass, l_arr, coulomb, r_match = check_scattering_args(name, potential, k, mass, l, coulomb, r_match)
+    return integrate_radial(potential, k, None, mass, l_arr, coulomb, r_match, float(rtol), float(atol), SOLVER).delta
 
 
 def wavefunction(
@@ -440,6 +440,6 @@ def wavefunction(
     **Returns:** $u_l(r)$ (dimensionless), shaped like `r`.
     """
     name = "wavefunction"
-    k, mass, l_arr, coulomb, r_match = _prepare(name, potential, k, mass, l, coulomb, r_match)
+    k, mass, l_arr, coulomb, r_match = check_scattering_args(name, potential, k, mass, l, coulomb, r_match)
     r = check_grid(name, r)
-    return _solve(potential, k, r, mass, l_arr, coulomb, r_match, float(rtol), float(atol), SOLVER).u
+    return integrate_radial(potential, k, r, mass, l_arr, coulomb, r_match, float(rtol), float(atol), SOLVER).u

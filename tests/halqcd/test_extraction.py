@@ -26,7 +26,7 @@ from dphys.halqcd import (
     synthesize_box,
     synthesize_radial,
 )
-from dphys.halqcd.extraction import _apply
+from dphys.halqcd.extraction import apply_potential
 from dphys.scattering import GaussianSum, binding_energy, effective_range, phase_shift
 from dphys.scattering.non_local import nonlocal_phase_shift
 from tests.helpers import check_grad
@@ -68,7 +68,7 @@ def test_nonlocal_residual_without_the_matrix_equals_the_dense_one():
     np.testing.assert_allclose(model(0.3, 1.7), model(1.7, 0.3), rtol=1e-14)  # symmetric by construction
     r = jnp.asarray(corr.r)
     dense = data.R[0] @ (0.1 * model(r[:, None], r[None, :])).T
-    np.testing.assert_allclose(_apply(model, data.R[0], data), dense, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(apply_potential(model, data.R[0], data), dense, rtol=1e-12, atol=1e-14)
 
 
 def test_residual_loss_gradient_matches_finite_differences():

@@ -313,9 +313,9 @@ def test_single_chain_equals_its_column_of_the_vmapped_chains_and_is_reproducibl
 
 
 def test_two_point_noise_is_plus_or_minus_one_with_equal_frequency():
-    from dphys.lattice.complex_langevin import _draw_noise
+    from dphys.lattice.complex_langevin import langevin_noise
 
-    eta = np.asarray(_draw_noise(jax.random.PRNGKey(0), (1000, 7), jnp.float32, "two-point"))
+    eta = np.asarray(langevin_noise(jax.random.PRNGKey(0), (1000, 7), jnp.float32, "two-point"))
     assert eta.shape == (1000, 7) and set(np.unique(eta)) == {-1.0, 1.0}
     assert abs(eta.mean()) < 4 / np.sqrt(eta.size)  # binomial: standard error 1/sqrt(n)
     assert abs(np.mean(eta[1:] * eta[:-1])) < 4 / np.sqrt(eta.size)  # consecutive steps uncorrelated
