@@ -132,13 +132,19 @@ below, 0.6 sigma above, 1.7 sigma below (block-averaged radiances carry little s
 information). The oracle (bicubic of the coarse truth) beats everything, as it must. Without the
 residual mode (the diffusion model on the target itself) the quick ensemble mean was 1.12 / 1.06
 / 1.01 of the regression RMSE with a liquid CSI ratio of 0.70 (384 training scenes, one earlier run).
-Phi^4 (quick, L = 8, factor 2, seed 0; HMC by `dphys.superres.phi4_hmc_ensemble`): the generated
-fine configurations reproduce the site correlator and $G_c(t)$ at every r and t within 0.48 and
-0.15 combined standard errors (nearest / bicubic upsampling: C(r) off by up to 5.3 / 6.5 sigma);
-the stricter paired test resolves a bias of the generated C(0), +0.031 +- 0.006 (1.9 % of
-C(0) = 1.612, 5.2 sigma), where nearest and bicubic miss it by -0.342 and -0.413 (61 and 79
-sigma). With 1500 instead of 600 lattice training steps (one run, not asserted) the bias was
-+0.016 +- 0.005 (3.0 sigma; largest paired deviation over r 7.3 sigma): it shrinks with training.
+Phi^4 (quick, L = 8, factor 2, seed 0; HMC by `dphys.superres.phi4_hmc_ensemble`, 36 Heun steps):
+the generated fine configurations reproduce the site correlator and $G_c(t)$ at every r and t
+within 0.41 and 0.12 combined standard errors (nearest / bicubic upsampling: C(r) off by up to
+5.3 / 6.5 sigma). The stricter paired test (C_gen - C_true per configuration): C(0) +0.007 +-
+0.006 (1.2 sigma), where nearest and bicubic miss it by -0.342 and -0.413 (61 and 79 sigma); the
+paired differences at r = 0..4 are +0.007(6), -0.015(3), +0.003(5), +0.029(6), +0.019(7), so a
+learning error of 1-2 % remains at r = 1 and 3 (5.2 and 4.8 sigma). Separating discretisation
+from learning (the same trained model, one run each, not asserted): with 18 Heun steps C(0) was
++0.031(6) (5.2 sigma, a 1.9 % bias), with 72 steps +0.001(6), while the r = 1 and 3 differences
+stay at -0.015 / +0.028 for 18, 36 and 72 steps; with 1500 instead of 600 training steps (18
+sampler steps) C(0) was +0.016(5). `examples/superres_lattice.py` (another training run) gives
+C(0) -0.009(13) with 18 and -0.033(12) with 36 steps: the same -0.024 shift from the sampler's
+discretisation, on a learning error that differs between training runs (0 to -2 % of C(0)).
 """
 
 from __future__ import annotations
@@ -185,7 +191,7 @@ def _lattice_study(report: Report, config: dict, key) -> dict:
                                        desc="superres lattice diffusion")
     report.add("lattice_final_loss", float(np.mean(result.losses[-max(1, len(result.losses) // 10):])))
     c_test, _ = sr.lattice_pairs(test.reshape(-1, L, L), f)
-    gen = sr.sample_ensemble(score, k_gen, c_test, 1, steps=config["sample_steps"], chunk=64)[:, 0, 0]
+    gen = sr.sample_ensemble(score, k_gen, c_test, 1, steps=config["lattice_sample_steps"], chunk=64)[:, 0, 0]
     gen = np.asarray(gen).reshape(test.shape)
     naive = np.asarray(sr.upsample_condition(c_test[:, 0], f, "nearest")).reshape(test.shape)
     bicubic = np.asarray(sr.upsample_condition(c_test[:, 0], f, "bicubic")).reshape(test.shape)
@@ -411,6 +417,8 @@ WORKFLOW = register(
             Param("lattice_samples", 2048, "HMC configurations (8 chains; the last quarter held out)", quick=512),
             Param("lattice_width", 16, "lattice U-Net channels at the finest level", quick=8, check=positive),
             Param("lattice_train_steps", 3000, "lattice diffusion training steps", quick=600, check=positive),
+            Param("lattice_sample_steps", 36, "Heun steps of the lattice sampler (18 left a 1.9 % bias of C(0) in "
+                  "quick mode, a discretisation error)", check=positive),
         ),
     )
 )
