@@ -245,7 +245,12 @@ def u1_dsm_loss(score: U1Score, x0: Float[Array, "batch 2 L L"], key: PRNGKeyArr
     $\mathbb E_{s, x_0, z}\, s^2\,\|\nabla\log p_t(x_0 + s z) - \nabla\log\mathcal N_{wrap}(x_0 + sz; x_0, s^2)\|^2/d$,
     $\ln s$ uniform on the process's range (stratified, `dd.sample_training_times` with `"ncsn"`).
     Its minimiser over periodic functions is the score of the wrapped noised density. Usable in
-    `dphys.fit` as `lambda m, b, k: u1_dsm_loss(m, b, k)`."""
+    `dphys.fit` as `lambda m, b, k: u1_dsm_loss(m, b, k)`.
+
+    **Arguments:** `score` (a `U1Score`), `x0` clean links `(batch, 2, L, L)` (radians), `key`,
+    `n_images` of the wrapped-normal target.
+
+    **Returns:** the scalar loss (dimensionless)."""
     check_links(x0, score.L, "x0")
     n = x0.shape[0]
     k_t, k_z = jax.random.split(key)
@@ -391,7 +396,11 @@ def u1_proposals(score: U1Score | ConditionedU1Score, key: PRNGKeyArray, L: int,
     default `fold="reject"` and is rejected by the Metropolis step (`dd.sample_with_log_density`);
     at $\beta = 7$ with the analytic field alone (L = 4, 10 steps) that is a quarter of them.
 
-    **Returns:** `(links, log_q)`."""
+    **Arguments:** `score`, `key`, `L` (the model's lattice size), `n_samples`, `steps` (Heun steps),
+    `batch_size`, `progress`, `fold` (`dd.FOLD_MODES`).
+
+    **Returns:** `(links, log_q)`: links `(n_samples, 2, L, L)` (radians) and their log-density on
+    the torus (nats)."""
     base = score.score if isinstance(score, ConditionedU1Score) else score
     if L != base.L:
         check_links(np.zeros((2, L, L)), base.L)
@@ -410,6 +419,9 @@ def hmc_refine(key: PRNGKeyArray, links: Float[Array, "n 2 L L"], beta: float, *
     configuration (one chain per configuration, `n_adapt` step-size-adapting trajectories then
     `n_trajectories` at the frozen step): equilibrates the local fluctuations; the topological
     sector of each configuration stays what it was at large $\beta$.
+
+    **Arguments:** `key`, `links` `(n, 2, L, L)` (radians), `beta` > 0 (concrete), `n_trajectories`,
+    `n_leapfrog`, `step_size` (None: $1.5/(\sqrt\beta\,n_{leapfrog})$, adapted over `n_adapt`).
 
     **Returns:** `(links, acceptance)`: the last configuration of every chain and the mean
     acceptance probability of the fixed-step trajectories (a scalar array; works under jit)."""

@@ -275,7 +275,11 @@ def plaquette_adjoint(h: Float[Array, "L L"]) -> Float[Array, "2 L L"]:
     r"""The link vector $\sum_P h_P\,\partial\theta_P/\partial\theta_\mu(x)$: with
     $\theta_P(x) = \theta_0(x) + \theta_1(x+\hat 0) - \theta_0(x+\hat 1) - \theta_1(x)$,
     component 0 is $h(x) - h(x - \hat 1)$ and component 1 is $h(x - \hat 0) - h(x)$.
-    For $h_P = -\beta\sin\theta_P$ this is $-\nabla S$ of `U1Action(beta)`."""
+    For $h_P = -\beta\sin\theta_P$ this is $-\nabla S$ of `U1Action(beta)`.
+
+    **Arguments:** `h`, one number per plaquette `(L, L)` (indexed by the lower-left site).
+
+    **Returns:** the link vector `(2, L, L)`."""
     return jnp.stack([h - jnp.roll(h, 1, axis=1), jnp.roll(h, 1, axis=0) - h])
 
 
@@ -294,7 +298,12 @@ def one_plaquette_field(theta_p: Float[Array, "*shape"], beta: Float[ArrayLike, 
     where that series cancels to float32 precision near $\theta = \pi$ at large $\beta$, 24-point
     Gauss-Hermite quadrature in $\varepsilon$ in log space. Measured against float64 quadrature for
     $\beta \le 15$: absolute error at most $0.0025\,\beta$. Traceable in
-    `beta` and `s`."""
+    `beta` and `s`.
+
+    **Arguments:** `theta_p` plaquette angles (any shape, radians), `beta` > 0, `s` >= 0 (link
+    noise, radians; scalars), `n_terms` of the series.
+
+    **Returns:** the field, shaped like `theta_p`."""
     beta, s = jnp.asarray(beta, float), jnp.asarray(s, float)
     theta_p = jnp.asarray(theta_p)
 
@@ -328,7 +337,11 @@ def local_plaquette_field(theta_p: Float[Array, "L L"], beta: Float[ArrayLike, "
     with $\beta_V$ = `villain_beta(beta)`. For a Villain ensemble whose windings are decided this is
     the exact score, $-(1/\beta_V + s^2\Delta)^{-1}\theta$; it is $-\beta\sin\theta_P$ at $s = 0$ and
     vanishes at large noise. The net charge, which the noise cannot change, is the business of
-    `topological_field`. Radians$^{-1}$."""
+    `topological_field`. Radians$^{-1}$.
+
+    **Arguments:** `theta_p` `(L, L)` (radians), `beta` > 0, `s` >= 0 (link noise, radians).
+
+    **Returns:** $h_P$, `(L, L)`."""
     bv = villain_beta(beta)
     k = 2 * jnp.pi * jnp.fft.fftfreq(theta_p.shape[-1])
     lam = 4 - 2 * jnp.cos(k)[:, None] - 2 * jnp.cos(k)[None, :]
@@ -340,7 +353,9 @@ def villain_beta(beta: Float[ArrayLike, ""]) -> Float[Array, ""]:
     r"""The Villain coupling $\beta_V$ (dimensionless, like `beta`) with the same mean plaquette as the
     Wilson action at `beta`:
     $e^{-1/2\beta_V} = I_1(\beta)/I_0(\beta)$ (so $\beta_V \to \beta - 1/2$ at large $\beta$;
-    $\beta_V(1) = 0.62$). Traceable in `beta`."""
+    $\beta_V(1) = 0.62$). Traceable in `beta`.
+
+    **Arguments:** `beta` > 0. **Returns:** $\beta_V$ (an array of `beta`'s shape)."""
     beta = jnp.asarray(beta, float)
     return -0.5 / jnp.log(jax.scipy.special.i1e(beta) / jax.scipy.special.i0e(beta))
 
@@ -363,7 +378,12 @@ def topological_log_weight(theta_p: Float[Array, "L L"], beta: Float[ArrayLike, 
     $$\log\mathbb E[e^{-aQ_0^2}\mid\theta] = -\frac{aM^2}{1 + 2aS^2} - \tfrac12\log(1 + 2aS^2).$$
 
     It vanishes at $s = 0$ ($a = 0$); its gradient (`topological_field`) acts on plaquettes near
-    $\pm\pi$, whose winding is undecided, and pushes them to lower $|Q_0|$."""
+    $\pm\pi$, whose winding is undecided, and pushes them to lower $|Q_0|$.
+
+    **Arguments:** `theta_p` `(L, L)` (radians), `beta` > 0, `s` >= 0 (link noise, radians),
+    `n_images` windings on each side.
+
+    **Returns:** the log-weight, a scalar (nats)."""
     bv = villain_beta(beta)
     v = 1 / bv + 4 * s**2
     a = 2 * jnp.pi**2 * (bv - bv / (1 + 4 * bv * s**2)) / theta_p.size
@@ -378,7 +398,9 @@ def topological_log_weight(theta_p: Float[Array, "L L"], beta: Float[ArrayLike, 
 def topological_field(theta_p: Float[Array, "L L"], beta: Float[ArrayLike, ""], s: Float[ArrayLike, ""]
                       ) -> Float[Array, "L L"]:
     r"""$\partial\,$`topological_log_weight`$/\partial\theta_P$ (radians$^{-1}$): the plaquette field of the
-    global topological factor at coupling `beta` and link noise `s`; zero at $s = 0$."""
+    global topological factor at coupling `beta` and link noise `s`; zero at $s = 0$.
+
+    **Arguments:** as `topological_log_weight`. **Returns:** the field `(L, L)`."""
     return jax.grad(topological_log_weight)(theta_p, beta, s)
 
 
