@@ -14,10 +14,13 @@ from dphys.generative.u1 import (
     ConditionedU1Score,
     U1Score,
     annealed_langevin,
+    diffusion_ensemble,
     hmc_refine,
     sample_u1,
+    train_u1_score,
     u1_dsm_loss,
     u1_exact_metropolis,
+    u1_hmc_ensemble,
     u1_proposals,
 )
 from dphys.lattice import (
@@ -234,3 +237,13 @@ def test_bad_input(score):
         annealed_langevin(score, jax.random.PRNGKey(0), L, 2, s_metropolis=-1.0)
     with pytest.raises(ValueError, match="n >= 2|expected >= 2"):
         u1_exact_metropolis(score, 2.0, jax.random.PRNGKey(0), n=1)
+    kw = dict(chains=2, samples=4, therm=2, n_leapfrog=2, key=jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match="start"):
+        u1_hmc_ensemble(2.0, L, start="warm", **kw)
+    with pytest.raises(ValueError, match="beta"):
+        u1_hmc_ensemble(-2.0, L, **kw)
+    with pytest.raises(ValueError, match="s_min"):
+        train_u1_score(np.zeros((4, 2, L, L)), 1.0, width=2, depth=1, s_min=3.0, s_max=1.0, steps=1, batch_size=2,
+                       lr=1e-3, key=jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match="n_refine"):
+        diffusion_ensemble(score, 2.0, jax.random.PRNGKey(0), n=2, n_refine=-1)
