@@ -6,11 +6,16 @@ covariance within 3 standard errors, its log-density (probability-flow ODE) matc
 import json
 import warnings
 
+import jax
 import numpy as np
 import pytest
 
+import dphys.diffusion as dd
 from dphys.cli import main
-from dphys.lattice.cl_density import moment_estimates
+from dphys.diffusion.training import fit_score
+from dphys.lattice.cl_density import cl_ensemble, cl_model, moment_estimates
+from dphys.lattice.complex_models import GaussianAction
+from dphys.nn import ScoreMLP
 from dphys.workflows import get_workflow, parse_orders
 
 SMALL = dict(chains=128, time=20.0, chunks=1, train_steps=1500, width=64, depth=2, samples=8000, steps=200,
@@ -105,6 +110,29 @@ def test_invalid_values_are_one_line_errors(argv, message, capsys, tmp_path):
     assert main(["run", "cl-diffusion", "--out", str(tmp_path), *argv]) == 2
     err = capsys.readouterr().err
     assert message in err, err
+
+
+def test_library_pieces_build_the_models_and_refuse_bad_input():
+    action, shape, reference = cl_model("gauss", 1 + 1j)
+    assert isinstance(action, GaussianAction) and shape == ()
+    assert reference["x2"] == pytest.approx(0.75) and reference["z2_re"] == pytest.approx(0.5)  # REFERENCES.md
+    assert cl_model("chain", 1 + 1j, 0, n_sites=4)[1] == (4,)
+    with pytest.raises(ValueError, match="model='sextic': expected one of"):
+        cl_model("sextic", 1)
+    with pytest.raises(ValueError, match="needs Re sigma > 0"):
+        cl_model("gauss", -1 + 1j)
+    with pytest.raises(ValueError, match="needs Re lam > 0"):
+        cl_model("quartic", 1, -1)
+    with pytest.raises(ValueError, match=r"dt=-0.1 must be a finite number > 0"):
+        cl_ensemble(action, jax.random.PRNGKey(0), dt=-0.1, chains=2, time=1.0, therm=0.0, measure_every=0.1)
+    with pytest.raises(ValueError, match="chains=0 must be a positive int"):
+        cl_ensemble(action, jax.random.PRNGKey(0), dt=0.01, chains=0, time=1.0, therm=0.0, measure_every=0.1)
+    model = dd.ScoreModel(ScoreMLP(2, width=8, depth=1, key=jax.random.PRNGKey(0)), dd.VEGeometric())
+    with pytest.raises(ValueError, match="weighting='l1'"):
+        fit_score(model, np.zeros((8, 2), np.float32), jax.random.PRNGKey(0), steps=1, learning_rate=1e-3,
+                  weighting="l1")
+    with pytest.raises(ValueError, match="steps=0 must be a positive int"):
+        fit_score(model, np.zeros((8, 2), np.float32), jax.random.PRNGKey(0), steps=0, learning_rate=1e-3)
 
 
 def test_parse_orders():
