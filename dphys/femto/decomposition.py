@@ -234,7 +234,6 @@ def build_pp13(pp13, potentials: Mapping[str, Callable], *, kmax: float = 350.0,
 
     **Returns:** a `Decomposition` (its data points: `pp13.data(kmax)`).
     """
-    data = pp13.data(kmax)
     edges = pp13.ck.edges
     width = float(edges[1] - edges[0])
     if not np.allclose(np.diff(edges), width):
