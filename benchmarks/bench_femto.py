@@ -193,7 +193,8 @@ def _numpy_decomposition_chi2(dec, C, err, radius, norm):
         f = 1 / (1 / f0 + d0 * kq**2 / 2 - 1j * kq)
         z = 2 * kq * radius
         c_pl += w * (np.abs(f) ** 2 / (2 * radius**2) * (1 - d0 / (2 * np.sqrt(np.pi) * radius))
-                     + 2 * f.real * dawsn(z) / z / (np.sqrt(np.pi) * radius) - f.imag * (1 - np.exp(-z**2)) / z / radius)
+                     + 2 * f.real * dawsn(z) / z / (np.sqrt(np.pi) * radius)
+                     - f.imag * (1 - np.exp(-z**2)) / z / radius)
     c_pl = dec.pl_genuine * c_pl + 1 - dec.pl_genuine
     gen, pl, flat = dec.lam
     total = gen * c_pp + pl * (np.asarray(dec.feed) @ c_pl) + flat

@@ -5,8 +5,8 @@
   `scipy.sparse.linalg.expm_multiply` on the same sparse Hamiltonian (CSR, built outside the
   timing), 5 time slices, non-relativistic energies, Omega-Omega potential, a = 0.2 fm, float64.
   Both agree to 1e-10 relative (checked below before timing).
-- Training: Adam steps (one jitted lax.scan; 10 for the non-local case, 50 for the local one) of the residual of the time-dependent HAL QCD equation
-  on a 32^3-box correlator with 5 time slices (3 interior, order 2):
+- Training: Adam steps (one jitted lax.scan; 10 for the non-local case, 50 for the local one) of the residual of the
+  time-dependent HAL QCD equation on a 32^3-box correlator with 5 time slices (3 interior, order 2):
   - separable non-local U_theta (rank 2): `dphys.halqcd.residual_loss`, which applies U as
     sum_k s_k phi_k(r) [sum_r' phi_k(r') R(r')] (linear in the sites) against the same loss with the
     kernel materialised on the distinct radii (shells x shells matrix, then gathered): the smallest
@@ -123,7 +123,8 @@ def training_cases(L: int, repeats: int) -> list[Case]:
 
     ours_nl = _trainer(lambda m: residual_loss(m, R, K, data, 100.0), nonlocal_model, 10)
     ours_l = _trainer(lambda m: residual_loss(m, R, K, data, 100.0), local_model)
-    np.testing.assert_allclose(residual_loss(nonlocal_model, R, K, data, 100.0), dense_shells(nonlocal_model), rtol=1e-3)
+    np.testing.assert_allclose(residual_loss(nonlocal_model, R, K, data, 100.0), dense_shells(nonlocal_model),
+                               rtol=1e-3)
     return [
         Case(f"halqcd train nonlocal {L}^3x5 (10 st)", ours_nl, "dense shell kernel",
              _trainer(dense_shells, nonlocal_model, 10), repeats),

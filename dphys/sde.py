@@ -24,8 +24,8 @@ Both paths are pure functions of `key`: the same key gives the same path. Chains
 leading chain axis of the state itself (diagonal noise keeps the components independent): for
 1000 scalar chains and 2000 steps, one solve of a (1000,) state cost 1.4x a hand-written
 `lax.scan`, a vmap over 1000 keys 5.5x (per-chain noise generation and loop bookkeeping); for
-64 chains of a 32x32 lattice the vmap costs 1.09x (benchmarks/bench_sde.py). Time may run backwards (decreasing `ts`), as in the
-reverse process of a diffusion model: then the steps are negative and the noise increments
+64 chains of a 32x32 lattice the vmap costs 1.09x (benchmarks/bench_sde.py). Time may run backwards (decreasing
+`ts`), as in the reverse process of a diffusion model: then the steps are negative and the noise increments
 have variance `|dt|`.
 """
 

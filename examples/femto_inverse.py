@@ -51,10 +51,12 @@ net = fit(loss, net, optax.adam(3e-3), batch, steps=2000, key=jax.random.PRNGKey
 noisy = C_test + np.hypot(*default_errors(k, C_test)) * np.random.default_rng(0).normal(size=C_test.shape)
 pred = np.asarray(jax.vmap(net)(jnp.asarray((noisy - x_mean) / x_std, jnp.float32))) * y_std + y_mean
 for i, name in enumerate(("s", "b [fm]", "R [fm]")):
-    print(f"{name}: held-out RMSE / std = {np.sqrt(np.mean((pred[:, i] - y_test[:, i]) ** 2)) / y_test[:, i].std():.3f}")
+    rmse = np.sqrt(np.mean((pred[:, i] - y_test[:, i]) ** 2))
+    print(f"{name}: held-out RMSE / std = {rmse / y_test[:, i].std():.3f}")
 
 ere = jax.jit(jax.vmap(lambda s, b: effective_range(gaussian_well(s, b, MASS), mass=MASS)))
 true, guess = ere(pot_test[:5, 0], pot_test[:5, 1]), ere(jnp.asarray(pred[:5, 0]), jnp.asarray(pred[:5, 1]))
 for i in range(5):
-    print(f"V0 = {well_depth(*pot_test[i], MASS):6.1f} MeV: a = {float(true.a[i]):6.2f} fm (predicted {float(guess.a[i]):6.2f}), "
+    print(f"V0 = {well_depth(*pot_test[i], MASS):6.1f} MeV: "
+          f"a = {float(true.a[i]):6.2f} fm (predicted {float(guess.a[i]):6.2f}), "
           f"r = {float(true.r[i]):5.2f} fm (predicted {float(guess.r[i]):5.2f})")

@@ -94,7 +94,8 @@ def test_sampling_path_is_a_pure_function_of_the_key_and_vmaps_over_chains():
 def test_backward_time_reverses_the_drift_and_keeps_the_noise_variance():
     # from t = 1 back to t = 0 with dx = -theta x dt: each step multiplies the mean by (1 + theta h)
     theta, sigma, h = 1.0, 0.5, 0.05
-    x = chains(lambda k: integrate_sde(ou_drift, ou_diffusion, jnp.array(1.0), [1.0, 0.0], k, dt=h, args=(theta, sigma)))
+    x = chains(lambda k: integrate_sde(ou_drift, ou_diffusion, jnp.array(1.0), [1.0, 0.0], k, dt=h,
+                                       args=(theta, sigma)))
     x = np.asarray(x[:, -1], dtype=np.float64)
     b = 1 + theta * h
     mean_and_variance_checks(x, b**20, sigma**2 * h * sum(b ** (2 * k) for k in range(20)), "reverse EM")

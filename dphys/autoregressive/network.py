@@ -267,9 +267,11 @@ class CANetwork(eqx.Module):
         lo, hi = self.support
         u = jnp.clip((xi - lo) / (hi - lo), 1e-12, 1 - 1e-12)
         alpha, beta = jnp.exp(loc), jnp.exp(log_scale)
-        log_b = jax.scipy.special.gammaln(alpha) + jax.scipy.special.gammaln(beta) - jax.scipy.special.gammaln(alpha + beta)
+        gammaln = jax.scipy.special.gammaln
+        log_b = gammaln(alpha) + gammaln(beta) - gammaln(alpha + beta)
         inside = (xi > lo) & (xi < hi)
-        return jnp.where(inside, (alpha - 1) * jnp.log(u) + (beta - 1) * jnp.log1p(-u) - log_b - math.log(hi - lo), -jnp.inf)
+        log_p = (alpha - 1) * jnp.log(u) + (beta - 1) * jnp.log1p(-u) - log_b - math.log(hi - lo)
+        return jnp.where(inside, log_p, -jnp.inf)
 
     def site_log_probs(self, x: Float[Array, "..."], cond=None) -> Float[Array, " V"]:
         r"""$\log p_\theta(x_i \mid x_{<i}, c)$ for every site (raster order), one pass."""

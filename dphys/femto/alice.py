@@ -160,7 +160,8 @@ def read_th2_npz(path: str | os.PathLike, name: str | None = None, unit: str = "
 def _th2(name, counts, xe, ye, unit) -> Histogram2D:
     xe, ye = _to_mev(name, xe, unit), _to_mev(name, ye, unit)
     if counts.shape != (xe.size - 1, ye.size - 1):
-        raise ValueError(f"{name}: counts of shape {counts.shape} do not match the edges ({xe.size - 1}, {ye.size - 1})")
+        raise ValueError(
+            f"{name}: counts of shape {counts.shape} do not match the edges ({xe.size - 1}, {ye.size - 1})")
     if np.any(counts < 0) or not np.all(np.isfinite(counts)):
         raise ValueError(f"{name}: a matrix of pair counts must be finite and >= 0")
     return Histogram2D(counts, xe, ye)
@@ -247,7 +248,8 @@ def load_pp13(path: str | os.PathLike | None = None, *, form: str = "converted",
         raise ValueError(f"load_pp13: form must be 'converted' or 'root', got {form!r}")
     folder = Path(path) if path is not None else shared_data_dir()
     if folder is None or not folder.is_dir():
-        raise FileNotFoundError(f"load_pp13: the ALICE data folder ({DATASET}) is absent (looked in {path or '../shared/data'})")
+        raise FileNotFoundError(
+            f"load_pp13: the ALICE data folder ({DATASET}) is absent (looked in {path or '../shared/data'})")
     if form == "converted":
         ck = read_th1_csv(folder / "converted" / f"{histogram}.csv", unit="MeV")
         res = read_th2_npz(folder / "converted" / "hSigmaMeV_Proton_Proton.npz", unit="MeV")

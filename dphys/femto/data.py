@@ -386,7 +386,8 @@ def write_csv(data: CorrelationData, path: str | os.PathLike, *, k_unit: str = "
     if factor is None:
         convert_k(1.0, k_unit)  # raises with the message
     lines = io.StringIO()
-    info = {**data.meta, **({"label": data.label} if data.label else {}), **{k: str(v) for k, v in (meta or {}).items()}}
+    info = {**data.meta, **({"label": data.label} if data.label else {}),
+            **{k: str(v) for k, v in (meta or {}).items()}}
     for key, value in info.items():
         if "\n" in value or " " in key or ":" in key:
             raise ValueError(f"write_csv: metadata {key!r}: {value!r} must be one line, the key without spaces or ':'")
@@ -465,7 +466,8 @@ def read_hepdata_yaml(path: str | os.PathLike, *, dependent: int | str = 0, labe
     if isinstance(dependent, str):
         names = [d.get("header", {}).get("name") for d in deps]
         if dependent not in names:
-            raise ValueError(f"read_hepdata_yaml: {str(path)!r} has no dependent variable {dependent!r}; it has {names}")
+            raise ValueError(
+                f"read_hepdata_yaml: {str(path)!r} has no dependent variable {dependent!r}; it has {names}")
         dep = deps[names.index(dependent)]
     else:
         if not 0 <= dependent < len(deps):

@@ -258,7 +258,8 @@ def prior_precision(models: PyTree) -> PyTree:
     return jax.tree.map(precision, _trainable(models))
 
 
-def effective_parameters(predict: Callable, model: PyTree, data: CorrelationData, weight_decay: float | PyTree) -> float:
+def effective_parameters(predict: Callable, model: PyTree, data: CorrelationData,
+                         weight_decay: float | PyTree) -> float:
     r"""MacKay's effective number of parameters $\gamma = \mathrm{tr}\,[J^TJ\,(J^TJ + A)^{-1}]$ of `model`
     at its current weights: $J = W\,\partial C/\partial\theta$ the whitened Jacobian, $A =
     \mathrm{diag}(\alpha)$ the prior precision (`weight_decay`: a float > 0 or per-leaf floats, the
@@ -439,5 +440,6 @@ def compare(results: Mapping[str, FitResult]) -> str:
     p-value, number of (effective) parameters."""
     lines = [f"{'model':<20} {'chi2':>10} {'ndf':>7} {'chi2/ndf':>9} {'p':>9} {'params':>7}"]
     for name, r in sorted(results.items(), key=lambda item: item[1].chi2_ndf):
-        lines.append(f"{name:<20} {r.chi2:>10.3f} {r.ndf:>7.2f} {r.chi2_ndf:>9.3f} {r.p_value:>9.3g} {r.n_params:>7.2f}")
+        lines.append(f"{name:<20} {r.chi2:>10.3f} {r.ndf:>7.2f} {r.chi2_ndf:>9.3f} {r.p_value:>9.3g} "
+                     f"{r.n_params:>7.2f}")
     return "\n".join(lines)

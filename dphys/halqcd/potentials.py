@@ -23,8 +23,8 @@ from dphys.constants import ALPHA, HBARC
 from dphys.scattering.non_local import AbstractNonlocalPotential
 from dphys.scattering.potentials import AbstractPotential, GaussianSum
 
-__all__ = ["M_OMEGA_CCC", "OMEGA_CCC_CHARGE_RADIUS", "FormFactorCoulomb", "NeuralNonlocalPotential", "TabulatedPotential",
-           "omega_ccc", "omega_omega"]
+__all__ = ["M_OMEGA_CCC", "OMEGA_CCC_CHARGE_RADIUS", "FormFactorCoulomb", "NeuralNonlocalPotential",
+           "TabulatedPotential", "omega_ccc", "omega_omega"]
 
 M_OMEGA_CCC = 4796.0  # [MeV] lattice Omega_ccc mass, about (Lyu et al. PRL 127 (2021) 072003)
 # [fm] r.m.s. charge radius of Omega_ccc (charge +2) for the form factor: the lattice estimate ~0.41 fm of

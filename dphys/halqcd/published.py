@@ -201,7 +201,8 @@ def fit_gaussians(r: Float[ArrayLike, " n"], v: Float[ArrayLike, "B n"], err: Fl
     if v.ndim == 1:
         v = v[None]
     if r.ndim != 1 or v.shape[-1] != r.size or err.shape != r.shape:
-        raise ValueError(f"fit_gaussians: r (n,), v (B, n) and err (n,) must agree, got {r.shape}, {v.shape}, {err.shape}")
+        raise ValueError(
+            f"fit_gaussians: r (n,), v (B, n) and err (n,) must agree, got {r.shape}, {v.shape}, {err.shape}")
     if np.any(~(err > 0)):
         raise ValueError(f"fit_gaussians: errors must be > 0 [MeV], got min {err.min()}")
     if len(widths) < 1 or any(not D_MIN < w < D_MAX for w in widths):

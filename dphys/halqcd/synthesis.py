@@ -20,7 +20,8 @@ solve $c\,\Delta W_n^2 + \Delta W_n = E_n$ with $c = (1 + 3\delta^2)/(8\mu)$ [Me
 $k_n^2 = 2\mu E_n$, the relativistic dispersion) or $\Delta W_n = E_n$ (`relativistic=False`). So
 the data satisfy **exactly** (in continuous $t$) the time-dependent HAL QCD equation
 
-$$ \left[c\,\partial_t^2 - \partial_t - H_0\right] R(\mathbf r, t) = \int d^3r'\,U(\mathbf r, \mathbf r')R(\mathbf r', t) $$
+$$ \left[c\,\partial_t^2 - \partial_t - H_0\right] R(\mathbf r, t)
+   = \int d^3r'\,U(\mathbf r, \mathbf r')R(\mathbf r', t) $$
 
 (with $c = 0$ in the non-relativistic case), and the extraction (`dphys.halqcd.extraction`) makes
 only the error of the symmetric time differences, $O(a_t^2)$: the leading-order extraction
@@ -226,7 +227,8 @@ def synthesize_radial(
     if amps.shape != (n_states,):
         raise ValueError(f"{name}: overlaps must have shape ({n_states},) (one per state), got {amps.shape}")
     box_range_warning(potential if not _is_nonlocal(potential) else None, (sites + 1) * spacing, name)
-    energies, states = jnp.linalg.eigh(radial_hamiltonian(potential, mass=mass, spacing=spacing, sites=sites, local=local))
+    hamiltonian = radial_hamiltonian(potential, mass=mass, spacing=spacing, sites=sites, local=local)
+    energies, states = jnp.linalg.eigh(hamiltonian)
     energies, states = energies[:n_states], states[:, :n_states] / np.sqrt(spacing)
     states = states * jnp.sign(jnp.sum(states, axis=0))
     r = spacing * jnp.arange(1, sites + 1)

@@ -3,15 +3,18 @@ with or without Coulomb, and their phase shifts in the Stapp ("bar") parametrisa
 
 The matrix of regular solutions $U(r)$ (columns: two independent solutions, rows: the channels) solves
 
-$$ U'' = \left[\frac{2\mu}{(\hbar c)^2} V(r) + \mathrm{diag}\Big(\frac{L_i(L_i+1)}{r^2} + \frac{2k_C}{r} - k^2\Big)\right] U,
+$$ U'' = \left[\frac{2\mu}{(\hbar c)^2} V(r)
+   + \mathrm{diag}\Big(\frac{L_i(L_i+1)}{r^2} + \frac{2k_C}{r} - k^2\Big)\right] U,
 \qquad U \sim \mathrm{diag}(r^{L_1+1}, r^{L_2+1}) \ (r \to 0), $$
 
 integrated with diffrax (Dopri8, adaptive, float64) from $r_0 = 10^{-4}$ fm to the matching radius. There
 $U = F A + G B$ with the Coulomb functions $F = \mathrm{diag}(F_{L_1}, F_{L_2})$, $G$ likewise (Steed's method,
 `dphys.scattering.coulomb`), the reactance matrix is $K = B A^{-1}$ (symmetric), $S = (1 + iK)(1 - iK)^{-1}$, and
 
-$$ S = \begin{pmatrix} \cos 2\bar\epsilon\, e^{2i\bar\delta_1} & i\sin 2\bar\epsilon\, e^{i(\bar\delta_1 + \bar\delta_2)} \\
-       i\sin 2\bar\epsilon\, e^{i(\bar\delta_1 + \bar\delta_2)} & \cos 2\bar\epsilon\, e^{2i\bar\delta_2} \end{pmatrix} $$
+$$ S = \begin{pmatrix}
+       \cos 2\bar\epsilon\, e^{2i\bar\delta_1} & i\sin 2\bar\epsilon\, e^{i(\bar\delta_1 + \bar\delta_2)} \\
+       i\sin 2\bar\epsilon\, e^{i(\bar\delta_1 + \bar\delta_2)} & \cos 2\bar\epsilon\, e^{2i\bar\delta_2}
+     \end{pmatrix} $$
 
 defines the bar phase shifts $\bar\delta_{1,2} \in (-\pi/2, \pi/2]$ and the mixing angle $\bar\epsilon_J$ (Stapp,
 Ypsilantis, Metropolis 1957; the convention of the Nijmegen and Granada analyses). Relative to Coulomb for

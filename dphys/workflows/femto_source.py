@@ -115,7 +115,8 @@ def run(config: dict[str, Any], report: Report) -> None:
         gamma = effective_parameters(predict, ens.member(0), data, ens.precision)
         r = np.linspace(0.2, config["r_compare"], 60)
         r_plot = np.linspace(0.01, 25.0, 300)
-        profiles = eqx.filter_jit(eqx.filter_vmap(lambda s, x: 4 * jnp.pi * x**2 * s(x), in_axes=(eqx.if_array(0), None)))
+        profiles = eqx.filter_jit(
+            eqx.filter_vmap(lambda s, x: 4 * jnp.pi * x**2 * s(x), in_axes=(eqx.if_array(0), None)))
         S_members = np.asarray(profiles(ens.models, jnp.asarray(r)))
         S_plot = np.asarray(profiles(ens.models, jnp.asarray(r_plot)))
         S_true, S_true_plot = _profile(true_source, r), _profile(true_source, r_plot)
@@ -149,7 +150,8 @@ def run(config: dict[str, Any], report: Report) -> None:
     report.add("neural_band_coverage_2sigma", float(np.mean(np.abs(pulls) <= 2)))
     report.add("neural_max_pull", float(np.max(np.abs(pulls))))
     report.add("gauss_max_pull", float(np.max(np.abs(gauss_pulls))))
-    report.add("ensemble_chi2_data_mean", float(ens.chi2_data.mean()), float(ens.chi2_data.std(ddof=1) / np.sqrt(len(ens.chi2_data))))
+    report.add("ensemble_chi2_data_mean", float(ens.chi2_data.mean()),
+               float(ens.chi2_data.std(ddof=1) / np.sqrt(len(ens.chi2_data))))
 
     with report.figure("correlation", nrows=2, sharex=True, figsize=(7, 6.5),
                        gridspec_kw={"height_ratios": [3, 1.4]}) as (fig, (ax, res)):

@@ -79,9 +79,11 @@ class System(NamedTuple):
 
 
 SYSTEMS: dict[str, System] = {
-    "omega-omega": System(omega_omega, M_OMEGA_LATTICE / 2, 0.05, 200, True, "Gongyo et al., PRL 120 (2018) 212001", 1e-4),
+    "omega-omega": System(omega_omega, M_OMEGA_LATTICE / 2, 0.05, 200, True,
+                          "Gongyo et al., PRL 120 (2018) 212001", 1e-4),
     "omega-ccc": System(omega_ccc, M_OMEGA_CCC / 2, 0.05, 120, True,
-                        "Gaussian fitted with dphys to a = 1.6 fm, r = 0.57 fm (Lyu et al., PRL 127 (2021) 072003)", 1e-4),
+                        "Gaussian fitted with dphys to a = 1.6 fm, r = 0.57 fm "
+                        "(Lyu et al., PRL 127 (2021) 072003)", 1e-4),
     "yamaguchi": System(lambda: Yamaguchi.from_scattering(-5.0, 1.2, M_NUCLEON / 2), M_NUCLEON / 2, 0.1, 119, False,
                         "Yamaguchi separable, a = -5 fm, beta = 1.2 fm^-1", 0.0),
     "nonlocal": System(lambda: GaussianKernel(-100.0, 1.0, 0.5), M_NUCLEON / 2, 0.1, 119, False,
@@ -196,13 +198,15 @@ def run(config: dict[str, Any], report: Report) -> None:
             mean, err = jackknife_band(np.asarray(getattr(c_nn, name)), noisy)
             true = float(getattr(c_true, name))
             report.add(f"{name}C_{label}_true", true, reference=LYU[name], unit="fm")
-            report.add(f"{name}C_{label}_nn", float(mean), error=float(err) if noisy else None, reference=true, unit="fm")
+            report.add(f"{name}C_{label}_nn", float(mean), error=float(err) if noisy else None, reference=true,
+                       unit="fm")
             report.add(f"{name}C_{label}_lo", float(getattr(c_lo, name)), reference=true, unit="fm")
     if bound:
         mean, err = jackknife_band(b_nn, noisy)
         report.add("B_nn", float(mean), error=float(err) if noisy else None, reference=b_true, unit="MeV")
     if isinstance(truth, Yamaguchi):  # the non-local solver against the closed form
-        report.add("yamaguchi_solver_check", float(np.max(np.abs(_wrap(d_true - np.asarray(truth.phase_shift(ks, mu)))))),
+        closed_form = np.asarray(truth.phase_shift(ks, mu))
+        report.add("yamaguchi_solver_check", float(np.max(np.abs(_wrap(d_true - closed_form)))),
                    reference=0.0, unit="rad")
 
     # --- figures ---
@@ -213,7 +217,8 @@ def run(config: dict[str, Any], report: Report) -> None:
         ax.plot(ks, np.degrees(d_true), "k-", lw=2, label="true potential")
         ax.plot(ks, np.degrees(unwrap(d_lo)), "r--", label=f"LO local, t = {float(corr.t[mid + order // 2]):.2f} fm")
         ax.plot(ks, np.degrees(unwrap(d_mean)), "b-", label="neural " + ("local" if local else "non-local"))
-        ax.fill_between(ks, np.degrees(unwrap(d_mean - d_err)), np.degrees(unwrap(d_mean + d_err)), color="b", alpha=0.3)
+        ax.fill_between(ks, np.degrees(unwrap(d_mean - d_err)), np.degrees(unwrap(d_mean + d_err)), color="b",
+                        alpha=0.3)
         ax.set(xlabel=r"$k$ [fm$^{-1}$]", ylabel=r"$\delta_0$ [deg]")
         ax.set_title(title, fontsize=9)
         ax.legend()

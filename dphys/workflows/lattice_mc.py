@@ -73,7 +73,8 @@ def generate(config: dict[str, Any], progress: bool = True):
     else:
         x = jax.tree_util.tree_map(lambda v: v[-1], ensemble(kernel, therm_key, x0, 1, n_therm=config["therm"]).samples)
     step_size = float(kernel.step_size)
-    out = ensemble(kernel, key, x, config["samples"], thin=config["thin"], chunks=min(config["chunks"], config["samples"]),
+    out = ensemble(kernel, key, x, config["samples"], thin=config["thin"],
+                   chunks=min(config["chunks"], config["samples"]),
                    progress=f"lattice-mc {config['theory']}" if progress else False)
     return np.asarray(out.samples), jax.tree_util.tree_map(np.asarray, out.info), step_size, params, action
 

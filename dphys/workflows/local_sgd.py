@@ -156,7 +156,8 @@ def _figures(report, results, regimes, Ks, r_axis, config):
             for s, txt in ((-1, "R^-1"), (-2, "R^-2"), (-2 / 3, "R^-2/3")):
                 ax.loglog(r_axis[R // 4:], ref * (r_axis[R // 4:] / (R // 4)) ** s, "k--", lw=0.6)
                 ax.text(R, ref * (R / (R // 4)) ** s, txt, fontsize=7)
-            ax.set(title=rf"$\zeta$={z:g}, $\tau$={t:g}, $\sigma$=0", xlabel="rounds R", ylabel=r"$F - F^\star$ (tuned $\eta$)")
+            ax.set(title=rf"$\zeta$={z:g}, $\tau$={t:g}, $\sigma$=0", xlabel="rounds R",
+                   ylabel=r"$F - F^\star$ (tuned $\eta$)")
         np.ravel(axes)[0].legend(fontsize=7)
     with report.figure("noisy_regime") as (fig, ax):
         for alg in ALGORITHMS:

@@ -102,7 +102,8 @@ def run(config: dict[str, Any], report: Report) -> None:
     if ere is not None:
         with report.figure("k_cot_delta") as (fig, ax):
             low = ks <= min(0.6, ks[-1])
-            ax.plot(ks[low] ** 2, ks[low] / np.tan(delta[low]), "b.", label=r"$k\cot\delta_0$" + (" (bare)" if coulomb else ""))
+            ax.plot(ks[low] ** 2, ks[low] / np.tan(delta[low]), "b.",
+                    label=r"$k\cot\delta_0$" + (" (bare)" if coulomb else ""))
             x = np.linspace(0, ks[low][-1] ** 2, 50)
             ax.plot(x, -1 / float(ere.a) + float(ere.r) * x / 2, "k--",
                     label=f"$-1/a + r k^2/2$, a = {float(ere.a):.3f} fm, r = {float(ere.r):.3f} fm")

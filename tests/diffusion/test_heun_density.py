@@ -53,7 +53,8 @@ def test_nonlinear_map_density_is_the_log_det_of_the_whole_map(denoise):
     """Summed per-step log-determinants = log|det| of jacfwd of the whole sampler (float64)."""
     with jax.enable_x64(True):
         kw, kb, kz = jax.random.split(jax.random.PRNGKey(1), 3)
-        score = NonlinearScore(EDM, jax.random.normal(kw, (4, 4), jnp.float64), jax.random.normal(kb, (4,), jnp.float64))
+        score = NonlinearScore(EDM, jax.random.normal(kw, (4, 4), jnp.float64),
+                               jax.random.normal(kb, (4,), jnp.float64))
         z = EDM.prior_std * jax.random.normal(kz, (3, 4), jnp.float64)
         x, log_q, _ = dd.sample_with_log_density(score, kz, (4,), 3, steps=6, x_init=z, denoise=denoise,
                                                  batch_size=2)

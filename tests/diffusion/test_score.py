@@ -113,8 +113,9 @@ def test_brief_dsm_training_learns_the_gaussian_score():
     process = dd.VEGeometric(0.05, 10.0)
     data = SD * jax.random.normal(jax.random.PRNGKey(0), (4096, 1))
     model = dd.ScoreModel(TinyMLP(jax.random.PRNGKey(1)), process, sigma_data=SD)
-    result = fit(lambda m, batch, key: dd.dsm_loss(m, batch, key), model, optax.adam(optax.cosine_decay_schedule(3e-3, 2000)), data,
-                 steps=2000, key=jax.random.PRNGKey(2), batch_size=256, log_every=500, progress=False)
+    result = fit(lambda m, batch, key: dd.dsm_loss(m, batch, key), model,
+                 optax.adam(optax.cosine_decay_schedule(3e-3, 2000)), data, steps=2000, key=jax.random.PRNGKey(2),
+                 batch_size=256, log_every=500, progress=False)
     exact = dd.GaussianScore(process, std=SD)
     for t in (0.4, 0.6, 0.8):
         s = float(process.mean_std(t)[1])

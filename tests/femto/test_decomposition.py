@@ -111,7 +111,8 @@ def _numpy_model(decomp, radius, norm, slope):
         f = 1 / (1 / f0 + d0 * kq**2 / 2 - 1j * kq)
         z = 2 * kq * radius
         c_pl += w * (np.abs(f) ** 2 / (2 * radius**2) * (1 - d0 / (2 * np.sqrt(np.pi) * radius))
-                     + 2 * f.real * dawsn(z) / z / (np.sqrt(np.pi) * radius) - f.imag * (1 - np.exp(-z**2)) / z / radius)
+                     + 2 * f.real * dawsn(z) / z / (np.sqrt(np.pi) * radius)
+                     - f.imag * (1 - np.exp(-z**2)) / z / radius)
     c_pl = decomp.pl_genuine * (1 + c_pl) + 1 - decomp.pl_genuine
     gen, pl, flat = decomp.lam
     total = gen * c_pp + pl * (np.asarray(decomp.feed) @ c_pl) + flat

@@ -79,8 +79,9 @@ def test_coulomb_variant_error_against_exact_koonin_pratt_at_1p2_fm():  # ~20 s 
     kmev = np.array([5.0, 10, 20, 50, 75, 100, 200, 300])
     k = kmev / HBARC
     exact = np.asarray(C.pp_correlation(GaussianSource(1.2), k, ReidSoftCore1S0(), grid=C.radial_quadrature(80.0)))
-    ll = np.asarray(lednicky_lyuboshitz(k, 1.2, jnp.array([-a, 0.0]), jnp.array([r, 0.0]), weight=jnp.array([0.25, 0.75]),
-                                        parity=jnp.array([1, -1]), coulomb=1.0, mass=mu))
+    ll = np.asarray(lednicky_lyuboshitz(k, 1.2, jnp.array([-a, 0.0]), jnp.array([r, 0.0]),
+                                        weight=jnp.array([0.25, 0.75]), parity=jnp.array([1, -1]), coulomb=1.0,
+                                        mass=mu))
     dev = ll / exact - 1
     inside = kmev >= 10
     assert 0.02 < np.min(np.abs(dev[inside])) and 0.14 < np.max(np.abs(dev[inside])) < 0.17, dev

@@ -75,7 +75,8 @@ def test_missing_or_incomplete_metadata_is_an_error(tmp_path):
     write_raw(tmp_path / "none.npz", samples=np.zeros(3))
     with pytest.raises(ValueError, match="has no metadata"):
         load_ensemble(tmp_path / "none.npz")
-    write_raw(tmp_path / "partial.npz", samples=np.zeros(3), metadata=np.array(json.dumps({"format": 1, "theory": "u1"})))
+    write_raw(tmp_path / "partial.npz", samples=np.zeros(3),
+              metadata=np.array(json.dumps({"format": 1, "theory": "u1"})))
     with pytest.raises(ValueError, match=r"lacks \['params', 'sampler', 'seed'\]"):
         load_ensemble(tmp_path / "partial.npz")
     write_raw(tmp_path / "nosamples.npz", metadata=metadata())

@@ -371,7 +371,8 @@ def test_phase_shift_gradient_and_vmap():
 
 # --- against the Granada partial-wave analysis -------------------------------------------------------
 
-GRANADA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "nn_phase_shifts_granada" / "phases_database.dat"
+GRANADA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "nn_phase_shifts_granada"
+           / "phases_database.dat")
 T_LAB = (1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 150.0, 200.0, 250.0)
 MODEL_REL, MODEL_ABS = 0.01, 0.01  # model tolerance: 1 % of |delta| + 0.01 deg (see the test's docstring)
 

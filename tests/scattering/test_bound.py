@@ -89,7 +89,8 @@ def test_bound_state_with_coulomb_against_scipy_and_whittaker():
     def mismatch(kappa):
         rhs = lambda r, y: [y[1], (2 * MU * v0 / HBARC**2 + 2 * kc / r + kappa**2) * y[0]]
         r0 = 1e-8
-        y = solve_ivp(rhs, [r0, b], [r0 * (1 + kc * r0), 1 + 2 * kc * r0], method="DOP853", rtol=1e-13, atol=1e-24).y[:, -1]
+        y = solve_ivp(rhs, [r0, b], [r0 * (1 + kc * r0), 1 + 2 * kc * r0], method="DOP853", rtol=1e-13,
+                      atol=1e-24).y[:, -1]
         w = lambda r: mp.whitw(-kc / kappa, 0.5, 2 * kappa * r)
         return y[1] / y[0] - float(mp.diff(w, b) / w(b))
 

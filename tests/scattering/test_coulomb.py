@@ -53,7 +53,8 @@ def test_coulomb_functions_match_mpmath_to_1e_8(grid, l):
     tol = 1e-8 * np.abs(ref) + np.where(beyond[..., None], 1e-10 * amp, 0.0)
     err = np.abs(got - ref)
     bad = np.argwhere(err > tol)
-    assert bad.size == 0, [(eta[i, j], rho[i, j], "F dF G dG".split()[q], got[i, j, q], ref[i, j, q]) for i, j, q in bad[:5]]
+    assert bad.size == 0, [(eta[i, j], rho[i, j], "F dF G dG".split()[q], got[i, j, q], ref[i, j, q])
+                           for i, j, q in bad[:5]]
     away = np.abs(ref) > 1e-3 * amp
     assert np.max(err[away] / np.abs(ref[away])) < 1e-10  # the accuracy actually reached
 
@@ -68,7 +69,8 @@ def test_wronskian_is_one(grid, l):
 def test_neutral_limit_is_riccati_bessel():
     from scipy.special import spherical_jn, spherical_yn
 
-    rho = np.linspace(0.05, 30.0, ETAS.size * RHOS.size).reshape(ETAS.size, RHOS.size)  # the grid's shape: no recompilation
+    # the grid's shape: no recompilation
+    rho = np.linspace(0.05, 30.0, ETAS.size * RHOS.size).reshape(ETAS.size, RHOS.size)
     for l in (0, 1, 3):
         F, dF, G, dG = coulomb_functions(l, np.zeros_like(rho), rho)
         np.testing.assert_allclose(F, rho * spherical_jn(l, rho), rtol=1e-10, atol=1e-14)
@@ -83,7 +85,8 @@ def test_coulomb_phase_and_normalization_match_mpmath():
         ref = [float(mp.loggamma(l + 1 + 1j * e).imag) for e in eta]
         np.testing.assert_allclose(coulomb_phase(l, eta), ref, rtol=1e-13, atol=1e-14)
         # C_l = 2^l exp(-pi eta/2) |Gamma(l+1+i eta)| / (2l+1)!
-        ref = [float(2**l * mp.exp(-mp.pi * e / 2) * abs(mp.gamma(l + 1 + 1j * e)) / mp.factorial(2 * l + 1)) for e in eta]
+        ref = [float(2**l * mp.exp(-mp.pi * e / 2) * abs(mp.gamma(l + 1 + 1j * e)) / mp.factorial(2 * l + 1))
+               for e in eta]
         np.testing.assert_allclose(coulomb_normalization(l, eta), ref, rtol=1e-12)
 
 
@@ -97,7 +100,8 @@ def test_gamow_factor_and_its_small_eta_limit():
 def test_h_is_the_series_with_log_eta_not_log_eta_squared():
     eta = np.array([0.05, 1.0, 20.0])
     with mp.workdps(40):
-        ref = [float(e**2 * mp.nsum(lambda n: 1 / (n * (n**2 + e**2)), [1, mp.inf]) - mp.euler - mp.log(e)) for e in eta]
+        ref = [float(e**2 * mp.nsum(lambda n: 1 / (n * (n**2 + e**2)), [1, mp.inf]) - mp.euler - mp.log(e))
+               for e in eta]
     np.testing.assert_allclose(coulomb_h(eta), ref, rtol=1e-12, atol=1e-14)
     # large-eta asymptotics h ~ 1/(12 eta^2) + 1/(120 eta^4) (the ln eta^2 variant would grow like ln eta)
     np.testing.assert_allclose(coulomb_h(50.0), 1 / (12 * 50.0**2) + 1 / (120 * 50.0**4), rtol=1e-6)

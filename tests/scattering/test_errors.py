@@ -27,7 +27,8 @@ def test_non_positive_momentum(k):
 
 def test_momentum_inside_vmap_is_checked_at_run_time():
     with pytest.raises(Exception, match="k must be a finite number > 0"):
-        jax.block_until_ready(jax.vmap(lambda k: phase_shift(SquareWell(-50.0, 2.0), k, mass=MU))(jnp.array([0.5, -0.5] * 16)))
+        shifts = jax.vmap(lambda k: phase_shift(SquareWell(-50.0, 2.0), k, mass=MU))(jnp.array([0.5, -0.5] * 16))
+        jax.block_until_ready(shifts)
 
 
 @pytest.mark.parametrize("mass", [0.0, -938.0])

@@ -122,12 +122,14 @@ def _scipy_coulomb_phase(v0, b, k, mass, r_end=30.0):
     matched to mpmath's F_0, G_0 at r_end: tan delta = (F' u - F u') / (G u' - u G') in rho units."""
     kc = mass / 137.035999 / HBARC
     rhs = lambda r, y: [y[1], (2 * mass * (v0 if r < b else 0.0) / HBARC**2 + 2 * kc / r - k**2) * y[0]]
-    sol = solve_ivp(rhs, [1e-8, b], [1e-8 * (1 + kc * 1e-8), 1.0 + 2 * kc * 1e-8], method="DOP853", rtol=1e-12, atol=1e-22)
+    sol = solve_ivp(rhs, [1e-8, b], [1e-8 * (1 + kc * 1e-8), 1.0 + 2 * kc * 1e-8], method="DOP853", rtol=1e-12,
+                    atol=1e-22)
     sol = solve_ivp(rhs, [b, r_end], sol.y[:, -1], method="DOP853", rtol=1e-12, atol=1e-22)
     u, du = sol.y[0, -1], sol.y[1, -1] / k
     eta, rho = kc / k, k * r_end
     F, G = float(mp.coulombf(0, eta, rho)), float(mp.coulombg(0, eta, rho))
-    dF, dG = float(mp.diff(lambda x: mp.coulombf(0, eta, x), rho)), float(mp.diff(lambda x: mp.coulombg(0, eta, x), rho))
+    dF = float(mp.diff(lambda x: mp.coulombf(0, eta, x), rho))
+    dG = float(mp.diff(lambda x: mp.coulombg(0, eta, x), rho))
     return np.arctan((dF * u - F * du) / (G * du - u * dG))
 
 
