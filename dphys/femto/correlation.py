@@ -501,7 +501,8 @@ def _parse_wave(name: str, wave: str) -> tuple[int, int, int]:
     """'3P1' -> (S, l, J) = (1, 1, 1), checked for a pp (identical fermions) state."""
     letters = "SPDFGH"
     if not (isinstance(wave, str) and len(wave) == 3 and wave[0] in "13" and wave[1] in letters and wave[2].isdigit()):
-        raise ValueError(f"{name}: a partial wave is named like '1S0' or '3P2' (2S+1, l as S/P/D/F/G/H, J), got {wave!r}")
+        raise ValueError(
+            f"{name}: a partial wave is named like '1S0' or '3P2' (2S+1, l as S/P/D/F/G/H, J), got {wave!r}")
     s, l, j = (int(wave[0]) - 1) // 2, letters.index(wave[1]), int(wave[2])
     if not abs(l - s) <= j <= l + s:
         raise ValueError(f"{name}: J = {j} is not allowed for l = {l}, S = {s} ({wave!r})")

@@ -159,7 +159,8 @@ def fit_data(corr: Correlator, slices: tuple[int, ...] | None = None, order: int
     if slices is not None:
         bad = [s for s in slices if s not in interior]
         if bad or not slices:
-            raise ValueError(f"fit_data: slices must be non-empty indices of interior time slices {interior}, got {slices}")
+            raise ValueError(
+                f"fit_data: slices must be non-empty indices of interior time slices {interior}, got {slices}")
         pick = np.asarray([interior.index(s) for s in slices])
         K, R = K[:, pick], R[:, pick]
     r = np.asarray(corr.r)
@@ -191,7 +192,8 @@ def apply_potential(model, R: Array, data: FitData) -> Array:
     return model(data.radii)[data.shell] * R
 
 
-def residual_loss(model, R: Float[Array, "T X"], K: Float[Array, "T X"], data: FitData, scale: float) -> Float[Array, ""]:
+def residual_loss(model, R: Float[Array, "T X"], K: Float[Array, "T X"], data: FitData,
+                  scale: float) -> Float[Array, ""]:
     r"""$\sum (K - U_\theta R)^2 / (\text{scale}^2 \sum R^2)$ for one sample (dimensionless; `scale` in
     MeV): the mean squared equation residual in units of `scale`, weighted by $R^2$."""
     res = K - apply_potential(model, R, data)

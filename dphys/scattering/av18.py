@@ -7,7 +7,8 @@ $(S, T)$ (and for $T = 1$ per pair pp, np, nn) as
 $$ v^{x}_{ST}(r) = I^{x}_{ST}\, T_\pi^2(r) + \left[P^{x}_{ST} + Q^{x}_{ST}\,\mu r + R^{x}_{ST}\,(\mu r)^2\right] W(r)
    \qquad x \in \{c, t, ls, l2, ls2\}, $$
 
-with $T_\pi(r) = (1 + 3/x + 3/x^2)\,e^{-x}/x\,(1 - e^{-cr^2})^2$, $x = \mu r$, $\mu = (m_{\pi^0} + 2m_{\pi^\pm})/3\hbar c$,
+with $T_\pi(r) = (1 + 3/x + 3/x^2)\,e^{-x}/x\,(1 - e^{-cr^2})^2$, $x = \mu r$,
+$\mu = (m_{\pi^0} + 2m_{\pi^\pm})/3\hbar c$,
 the cutoff $c = 2.1$ fm$^{-2}$, and the Woods-Saxon $W(r) = 1/(1 + e^{(r - r_0)/a})$, $r_0 = 0.5$ fm,
 $a = 0.2$ fm. The central $P$ terms multiply $W_p(r) = W(r)[1 + (r/a)\,e^{-r_0/a} W(0)]$ (zero slope at the
 origin), the tensor terms have $P = 0$ and a $Q$ term. One-pion exchange adds, per pion mass $m$ and with
@@ -18,9 +19,9 @@ $$ Y_m(r) = \frac{m}{3}\Big(\frac{m}{m_{\pi^\pm}}\Big)^2 \frac{e^{-\mu_m r}}{\mu
    \frac{e^{-\mu_m r}}{\mu_m r}(1 - e^{-cr^2})^2 $$
 
 ($\mu_m = m/\hbar c$) to the central terms as $f^2 [Y_m(r) - Y_m'(0)\,r\,W(r)/W(0)]$ (the linear term at the
-origin removed) times $\sigma_1\!\cdot\sigma_2$ and to the tensor as $f^2 T_m$: $\pi^0$ for pp and nn, $-\pi^0 + 2\pi^\pm$
-for np ($T = 1$), $-\pi^0 - 2\pi^\pm$ for $T = 0$. These channel functions are recombined into the 18
-operators of WSS95 eq. (10),
+origin removed) times $\sigma_1\!\cdot\sigma_2$ and to the tensor as $f^2 T_m$: $\pi^0$ for pp and nn,
+$-\pi^0 + 2\pi^\pm$ for np ($T = 1$), $-\pi^0 - 2\pi^\pm$ for $T = 0$. These channel functions are recombined into
+the 18 operators of WSS95 eq. (10),
 
 $$ v_{ij} = \sum_{p=1}^{18} v_p(r) O^p_{ij}, \quad O^{p=1..14} = [1, \sigma_i\!\cdot\sigma_j, S_{ij}, L\!\cdot\!S, L^2,
    L^2\sigma_i\!\cdot\sigma_j, (L\!\cdot\!S)^2] \otimes [1, \tau_i\!\cdot\tau_j], \quad
@@ -471,7 +472,8 @@ def pp_momentum(t_lab: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
 
 
 def alpha_prime_ratio(k: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
-    r"""$\alpha'/\alpha = (1 + 2k^2/m_p^2)/\sqrt{1 + k^2/m_p^2}$ (WSS95 eq. (4); $\alpha' = 2k\alpha/(m_p v_\mathrm{lab})$),
+    r"""$\alpha'/\alpha = (1 + 2k^2/m_p^2)/\sqrt{1 + k^2/m_p^2}$
+    (WSS95 eq. (4); $\alpha' = 2k\alpha/(m_p v_\mathrm{lab})$),
     the relativistic strength of the pp Coulomb interaction at relative momentum `k` [fm^-1]
     (1.02 at $T_\mathrm{lab} = 25$ MeV, 1.19 at 250 MeV).
 

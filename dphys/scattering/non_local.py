@@ -198,7 +198,8 @@ class Yamaguchi(AbstractNonlocalPotential):
         (particle-physics sign) for reduced mass `mass` [MeV]: $\Lambda = 2\beta^4 a/(\beta a - 2)$."""
         big = 2 * beta**4 * a / (beta * a - 2)
         if not big > 0:
-            raise ValueError(f"Yamaguchi.from_scattering: no attractive potential has a = {a} fm with beta = {beta} fm^-1")
+            raise ValueError(
+                f"Yamaguchi.from_scattering: no attractive potential has a = {a} fm with beta = {beta} fm^-1")
         return cls(lam=big * HBARC**2 / (2 * mass), beta=beta)
 
 

@@ -104,7 +104,8 @@ def check_positive(name: str, what: str, unit: str, x: ArrayLike) -> Array | np.
 
 def positive_at_run_time(name: str, what: str, unit: str, x: Array) -> Array:
     """eqx.error_if for a traced value that must be finite and > 0 (a no-op for checked concrete ones)."""
-    return eqx.error_if(x, jnp.any(~(jnp.isfinite(x) & (x > 0))), f"{name}: {what} must be a finite number > 0 [{unit}]")
+    return eqx.error_if(x, jnp.any(~(jnp.isfinite(x) & (x > 0))),
+                        f"{name}: {what} must be a finite number > 0 [{unit}]")
 
 
 def check_potential(name: str, potential) -> None:
