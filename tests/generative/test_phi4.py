@@ -1,6 +1,7 @@
 """dphys.generative.phi4 against exact results: the free field (lam = 0), where the zero mode gives
-Var(M) = 1 / (2 V (1 - 2 kappa d)) and equipartition <S>/V = 1/2, sampled by HMC and by an
-independence-Metropolis chain over Gaussian proposals with their exact log q; tau_int of an AR(1)
+Var(M) = 1 / (2 V (1 - 2 kappa d)) and equipartition <S>/V = 1/2, sampled by an independence-Metropolis
+chain over Gaussian proposals with their exact log q and (slow) by HMC; two HMC ensembles of the
+interacting theory from two keys; tau_int of an AR(1)
 magnetisation against (1 + rho^2) / (2 (1 - rho^2)) (M^2 of a Gaussian AR(1)); the block rule of
 phi4_estimates; bad input."""
 
@@ -26,31 +27,38 @@ def _within(est, exact, n_sigma=3.0):
     assert abs(est.value - exact) < n_sigma * est.error, (est, exact)
 
 
-# the shapes of tests/workflows/test_phi4_diffusion.py (4 chains, 150 samples, 30 adaptation steps):
-# one compilation of the HMC runner serves both
+# the action and shapes of tests/workflows/test_phi4_diffusion.py (L = 4, 4 chains, 150 samples, 30
+# adaptation steps): the HMC runner is compiled once for both (an action with other couplings recompiles)
+WORKFLOW_ACTION = Phi4Action(kappa=0.27, lam=0.022)
 HMC_SHAPE = dict(chains=4, samples=150, n_adapt=30)
 
 
 @pytest.fixture(scope="module")
-def free_hmc():
-    return g.phi4_hmc_ensemble(FREE, L, **HMC_SHAPE, key=jax.random.PRNGKey(1))
+def hmc():
+    return g.phi4_hmc_ensemble(WORKFLOW_ACTION, L, **HMC_SHAPE, key=jax.random.PRNGKey(1))
 
 
-def test_hmc_ensemble_of_the_free_field_is_exact(free_hmc):
-    ens = free_hmc
-    assert ens.samples.shape == (150, 4, L, L)
-    assert 0.5 < ens.acceptance <= 1 and ens.step_size > 0 and ens.tau >= 0.4
+def test_hmc_ensemble_shapes_and_tau(hmc):
+    assert hmc.samples.shape == (150, 4, L, L)
+    assert 0.5 < hmc.acceptance <= 1 and hmc.step_size > 0
+    tau, err = g.chain_tau(hmc.samples, WORKFLOW_ACTION)
+    assert hmc.tau == tau and hmc.tau_error == err and tau > 0.5  # near the transition: correlated
+
+
+def test_independent_ensembles_from_two_keys_differ_and_agree(hmc):
+    other = g.phi4_hmc_ensemble(WORKFLOW_ACTION, L, **HMC_SHAPE, key=jax.random.PRNGKey(2))
+    assert not np.allclose(other.samples[0], hmc.samples[0])
+    devs = g.deviations(g.phi4_estimates(other.samples, WORKFLOW_ACTION, other.tau),
+                        g.phi4_estimates(hmc.samples, WORKFLOW_ACTION, hmc.tau))
+    assert max(devs.values()) < 3, devs
+
+
+@pytest.mark.slow  # 15 s: its own compilation of the HMC runner
+def test_hmc_ensemble_of_the_free_field_is_exact():
+    ens = g.phi4_hmc_ensemble(FREE, L, chains=4, samples=600, n_adapt=100, key=jax.random.PRNGKey(1))
     obs = g.phi4_estimates(ens.samples, FREE, ens.tau)
     _within(obs["chi2"], CHI2)
     _within(obs["action_density"], 0.5)
-
-
-def test_independent_ensembles_from_two_keys_differ_and_agree(free_hmc):
-    other = g.phi4_hmc_ensemble(FREE, L, **HMC_SHAPE, key=jax.random.PRNGKey(2))
-    assert not np.allclose(other.samples[0], free_hmc.samples[0])
-    devs = g.deviations(g.phi4_estimates(other.samples, FREE, other.tau),
-                        g.phi4_estimates(free_hmc.samples, FREE, free_hmc.tau), ("chi2", "action_density"))
-    assert max(devs.values()) < 3, devs
 
 
 def test_metropolis_over_gaussian_proposals_is_exact():
