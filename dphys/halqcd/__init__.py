@@ -1,22 +1,63 @@
 r"""HAL QCD: potentials from lattice QCD R-correlators, and the scattering they predict.
 
-- `synthesis`: exact synthetic R-correlators from known local or non-local potentials, radial (s-wave)
-  or on a periodic box, with overlaps, relativistic or non-relativistic energies, noise and
-  jackknife samples (`synthesize_radial`, `synthesize_box`, `add_noise`, `Correlator`).
-- `extraction`: the time-dependent HAL QCD equation; the leading-order extraction (`lo_potential`)
-  and unsupervised neural potentials trained on its residual (`fit_potential`).
-- `potentials`: the systems (`omega_omega`, `omega_ccc`, `Yamaguchi`, `GaussianKernel`) and the neural
-  potentials (`NeuralPotential`, `NeuralNonlocalPotential`), `TabulatedPotential`.
-- `io`: `load_correlator` / `save_correlator` for lattice data as NumPy files.
-- `lattice`: real lattice data: the compressed NBS reader (`read_compressed_nbs`, `read_records`), the
-  correlator text reader, the spin-singlet projection and decompression onto the periodic box,
-  `r_correlator` with jackknife bins, the LO potential term by term (`lo_terms`, lattice units),
-  `a1_project`, `bin_in_r`, `load_xixi_sample` (the HAL QCD Xi-Xi 48^4 sample).
-- `published`: the published L = 40 Xi-Xi potentials (`load_published`), multi-Gaussian and neural
-  fits with bootstrap replicas (`fit_gaussians`, `fit_neural`, `bootstrap_replicas`).
+Exact synthetic correlators from known potentials (to test an extraction), the leading-order and
+neural (unsupervised, trained on the residual of the time-dependent HAL QCD equation) extractions with
+jackknife errors, and readers for real lattice data (the Xi-Xi 48^4 sample, the published L = 40
+potentials). Units: MeV, fm, times in fm (fm/c); `mass` is the reduced mass; `lo_terms` works in lattice
+units. Scattering observables come from `dphys.scattering` (`phase_shift` for local,
+`nonlocal_phase_shift` for non-local potentials). Float64.
 
-Units: MeV, fm, times in fm (fm/c); `mass` is the reduced mass. Scattering observables come from
-`dphys.scattering` (`phase_shift` for local, `nonlocal_phase_shift` for non-local potentials).
+```python
+import equinox as eqx
+import jax
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)                       # the scattering solvers need float64
+from dphys import halqcd
+from dphys.constants import M_OMEGA_LATTICE
+from dphys.scattering import effective_range
+
+mu = M_OMEGA_LATTICE / 2                                         # the reduced mass [MeV]
+truth = halqcd.omega_omega()                                     # a GaussianSum V(r) [MeV], r [fm]
+corr = halqcd.synthesize_radial(truth, mass=mu, spacing=0.05, sites=100, times=0.2 + 0.05 * np.arange(6),
+                                n_states=6)                      # exact R(r, t), times [fm]
+corr = halqcd.add_noise(corr, jax.random.PRNGKey(1), configs=4, noise=1e-4)  # 4 jackknife samples
+v_lo = halqcd.lo_potential(corr, order=2)                        # V_LO = K/R [MeV], (samples, slices, r)
+mean, err = halqcd.jackknife_band(v_lo[:, 2, 9])                 # at r = 0.5 fm
+fit = halqcd.fit_potential(corr, lambda k: halqcd.NeuralPotential(k, width=16, envelope="gaussian"),
+                           key=jax.random.PRNGKey(0), steps=100, progress=False)  # one network per sample
+a = eqx.filter_vmap(lambda v: effective_range(v, mass=mu).a)(fit.model)  # a [fm] per jackknife sample
+```
+
+Synthetic correlators (`synthesis`):
+- `synthesize_radial`: the exact s-wave R(r, t) of a local or non-local potential (lowest box states,
+  overlaps, relativistic or non-relativistic energies); `synthesize_box`: on a periodic $L^3$ box.
+- `Correlator`: R on its time slices with spacing, geometry, mass, jackknife flag; `add_noise`: noisy
+  configurations and their jackknife samples.
+- `radial_hamiltonian`: the discretised s-wave Hamiltonian [MeV]; `box_distances`: minimal-image r [fm].
+
+Extraction (`extraction`):
+- `equation_lhs`: $K = [c(\hbar c)^2\partial_t^2 - \hbar c\,\partial_t + (\hbar c)^2\nabla^2/2\mu] R$;
+  `lo_potential`: $V_\mathrm{LO} = K/R$ [MeV].
+- `fit_potential`: one neural potential per jackknife sample trained on the equation's residual
+  (`residual_loss` on the prepared `FitData` of `fit_data`); `ensemble_member` picks one;
+  `jackknife_band`: the central value and error over samples.
+
+Potentials (`potentials`, and re-exported from `dphys.scattering`):
+- `omega_omega` (the HAL QCD Omega-Omega 1S0 `GaussianSum`), `omega_ccc` with `M_OMEGA_CCC` [MeV]
+  and `OMEGA_CCC_CHARGE_RADIUS` [fm] for `FormFactorCoulomb` (strong + extended-charge Coulomb correction).
+- `NeuralPotential` (local), `NeuralNonlocalPotential` (separable, symmetric), `TabulatedPotential`
+  (linear interpolation), `Yamaguchi` and `GaussianKernel` (non-local test systems).
+
+Data (`io`, `lattice`, `published`):
+- `load_correlator` / `save_correlator`: synthetic or lattice correlators as NumPy files.
+- `read_compressed_nbs` (a `CompressedNBS`), `read_records`, `representative_sites`, `read_correlator_file`,
+  `baryon_correlator`: the raw HAL QCD formats; `spin_singlet`, `decompress_singlet`: the singlet
+  projection onto the periodic box.
+- `load_xixi_sample` (a `LatticeSample`), `r_correlator` with `jackknife_bins`, `lo_terms` (an `LOTerms`,
+  lattice units), `a1_project`, `bin_in_r`; `XIXI_AINV` [MeV], `XIXI_MASS` [a^-1], `lattice_spacing` [fm].
+- `load_published` (`PublishedPotential`s, the L = 40 Xi-Xi LO potentials), `bootstrap_replicas`,
+  `fit_gaussians` (a `GaussianFit`), `fit_neural`.
 """
 
 from dphys.halqcd.extraction import FitData as FitData
