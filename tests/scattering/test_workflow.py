@@ -23,6 +23,11 @@ def test_omega_omega_report_has_published_references_and_units(quick_report):
     assert m["n_bound"]["value"] == 1
     assert m["B0"]["unit"] == "MeV" and m["B0"]["reference"] == 1.6 and abs(m["B0"]["value"] - 1.6325) < 0.001
     assert abs(m["delta_kmin_over_pi"]["value"] - 1) < 0.1  # Levinson
+    # against Gongyo et al., PRL 120 (2018) 212001 (arXiv:1709.00654): a = 4.6(6), r = 1.27(3) fm,
+    # B = 1.6(6) MeV (statistical errors): the 3-digit published potential reproduces them within 1 error
+    # (measured 0.18, 0.10, 0.05 of an error)
+    for name, published_error in (("a", 0.6), ("r", 0.03), ("B0", 0.6)):
+        assert abs(m[name]["value"] - m[name]["reference"]) < published_error, (name, m[name])
     params = {p.name for p in get_workflow("scattering").params}
     assert params | {"quick", "seed"} == set(report["config"])
     for name in ("phase_shift", "k_cot_delta", "wavefunction"):

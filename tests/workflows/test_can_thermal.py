@@ -1,6 +1,7 @@
 """can-thermal end to end, smaller than --quick: HMC ensembles, conditioned CAN, exact references."""
 
 import json
+import math
 
 import pytest
 
@@ -16,18 +17,25 @@ def test_can_thermal_small_run(tmp_path):
     assert main(["run", "can-thermal", "--quick", "--out", str(out), *SMALL]) == 0
     metrics = json.loads((out / "report.json").read_text())["metrics"]
     for i in range(3):
-        # the network is a useful action estimate at every temperature, unseen T1 included
-        assert 0 < metrics[f"rel_rms_T{i}"]["value"] < 0.6, metrics[f"rel_rms_T{i}"]
-        for name in (f"x2_hmc_T{i}", f"x2_metropolis_T{i}"):
+        # the network is a useful action estimate at every temperature, unseen T1 included (this small
+        # config, measured 0.31 / 0.34 / 0.26; --quick meets 0.1 / 0.2: the slow test)
+        assert 0 < metrics[f"rel_rms_T{i}"]["value"] < 0.45, metrics[f"rel_rms_T{i}"]
+        # against the exact transfer matrix, errors from blocks of >= 4 tau_int; measured (seed 0): HMC
+        # <x^2> within 1.4 sigma, Metropolis within 2.4 sigma, log Z within 1.0 sigma
+        for name in (f"x2_hmc_T{i}", f"x2_metropolis_T{i}", f"log_z_T{i}"):
             m = metrics[name]
-            assert m["error"] > 0 and abs(m["value"] - m["reference"]) < 4 * m["error"], (name, m)
+            assert m["error"] > 0 and abs(m["value"] - m["reference"]) < 3 * m["error"], (name, m)
         assert 0.05 < metrics[f"acceptance_T{i}"]["value"] <= 1
-        m = metrics[f"log_z_T{i}"]
-        assert abs(m["value"] - m["reference"]) < 4 * m["error"] + 0.05, m
+        # kink counts of the network's own samples against HMC, both errors (measured within 2.3 sigma)
+        net, hmc = metrics[f"kinks_network_T{i}"], metrics[f"kinks_hmc_T{i}"]
+        assert abs(net["value"] - hmc["value"]) < 3 * math.hypot(net["error"], hmc["error"]), (net, hmc)
         # KL(p || p_theta) >= 0: the held-out estimate against the exact conditionals is not
         # significantly negative (it would be if the exact conditionals were wrong)
         m = metrics[f"kl_heldout_T{i}"]
         assert m["error"] > 0 and m["value"] > -4 * m["error"], m
+    for name in ("delta_log_z_T0_T1", "delta_log_z_T1_T2"):  # free-energy differences (measured within 1 sigma)
+        m = metrics[name]
+        assert m["error"] > 0 and abs(m["value"] - m["reference"]) < 3 * m["error"], (name, m)
     assert "kl_train_T0" in metrics and "kl_train_T1" not in metrics
     assert metrics["trained_T0"]["value"] == 1 and metrics["trained_T1"]["value"] == 0
     assert metrics["kinks_hmc_T0"]["value"] > metrics["kinks_hmc_T2"]["value"]  # more kinks at low T

@@ -4,7 +4,6 @@ follows the true one, accuracy degrades with noise, and the figures are written.
 
 import json
 
-import numpy as np
 import pytest
 
 from dphys.cli import main
@@ -36,16 +35,19 @@ def test_scattering_length_of_predicted_potentials_follows_the_truth(small_repor
     _, report = small_report
     m = report["metrics"]
     assert m["a_true_max"]["value"] < 0 and m["a_true_min"]["unit"] == "fm"  # no bound state in the box
-    assert m["median_rel_error_a"]["value"] < 0.15
-    assert m["nrmse_inv_a"]["value"] < 0.5
-    assert np.isfinite(m["median_rel_error_r"]["value"])
+    # measured (seed 0, this small training set): median |a_pred / a_true - 1| = 0.040, of r 0.098,
+    # NRMSE of 1/a 0.079 (1 = predicting the mean)
+    assert m["median_rel_error_a"]["value"] < 0.08
+    assert m["nrmse_inv_a"]["value"] < 0.2
+    assert m["median_rel_error_r"]["value"] < 0.2
 
 
 def test_accuracy_degrades_with_noise(small_report):
     _, report = small_report
     m = report["metrics"]
-    levels = [m[f"nrmse_mean_noise_{lv}"]["value"] for lv in ("0", "0.5", "1", "2")]
-    assert levels[0] < levels[2] < levels[3], levels
+    levels = [m[f"nrmse_mean_noise_{lv}"]["value"] for lv in ("0", "0.5", "1", "2", "4")]
+    # measured 0.21, 0.28, 0.33, 0.50, 0.70: monotonic in the noise level, still below 1 at 4x the noise
+    assert all(lo < hi for lo, hi in zip(levels, levels[1:])) and levels[-1] < 1.0, levels
 
 
 def test_report_records_every_parameter_and_writes_figures(small_report):

@@ -21,14 +21,33 @@ def yamaguchi_report(tmp_path_factory):
 def test_neural_nonlocal_beats_the_lo_extraction(yamaguchi_report):
     out, report = yamaguchi_report
     m = report["metrics"]
-    assert m["delta_rel_nn"]["value"] < 0.05 < 0.2 < m["delta_rel_lo"]["value"]
+    # largest relative phase-shift error for k <= 1 fm^-1, measured 1.6 % (neural) and 102 % (LO)
+    assert m["delta_rel_nn"]["value"] < 0.03 and m["delta_rel_lo"]["value"] > 0.5
     assert m["a_nn"]["unit"] == "fm" and m["a_nn"]["reference"] == pytest.approx(-5.0, rel=1e-9)
-    assert abs(m["a_nn"]["value"] / m["a_nn"]["reference"] - 1) < 0.1
+    assert abs(m["a_nn"]["value"] / m["a_nn"]["reference"] - 1) < 0.1  # measured 3.2 %
+    assert abs(m["r_nn"]["value"] / m["r_nn"]["reference"] - 1) < 0.1  # measured 2.8 %
+    assert abs(m["a_lo"]["value"] / m["a_lo"]["reference"] - 1) > 0.5  # LO: -0.23 fm against -5 fm
     assert m["yamaguchi_solver_check"]["value"] < 1e-6  # non-local solver against the closed form
     params = {p.name for p in get_workflow("halqcd").params}
     assert params | {"quick", "seed"} == set(report["config"])
     for name in ("phase_shifts", "potentials"):
         assert (out / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_quick_omega_omega_learned_potential_reproduces_a_r_b_within_jackknife_errors(tmp_path):
+    """The README's Omega-Omega figures (`--quick`, seed 0, noise correlated in t): the neural local
+    potential within 3 jackknife sigma of the truth at every radius (measured 1.4), and its a, r, B
+    against those of the true potential in jackknife sigma (measured 4.494(26) vs 4.490 fm, 0.1 sigma;
+    r 0.2 sigma; B 1.628(32) vs 1.633 MeV, 0.1 sigma)."""
+    assert main(["run", "halqcd", "--quick", "--out", str(tmp_path)]) == 0
+    m = json.loads((tmp_path / "report.json").read_text())["metrics"]
+    assert m["nn_dev_sigma"]["value"] < 3.0
+    assert m["a_nn"]["reference"] == pytest.approx(4.4898, abs=1e-3)  # the true potential's, as scattering's
+    for name in ("a_nn", "r_nn", "B_nn"):
+        x = m[name]
+        assert x["error"] > 0 and abs(x["value"] - x["reference"]) < 3 * x["error"], (name, x)
+        assert x["error"] < 0.03 * abs(x["reference"])  # a real result: errors of a few per cent at most
 
 
 def test_too_few_slices_is_a_usage_error(tmp_path, capsys):
