@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
+import jax.core
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
@@ -106,13 +107,13 @@ class IndependenceChainInfo(NamedTuple):
     """What `independence_chain` did: `acceptance`, the fraction of the proposals after the first
     valid one that were accepted (invalid ones count as rejected); `is_accepted` per proposal
     (`(n,)`, the first valid one counts as accepted); `is_valid` per proposal; `n_invalid`, the
-    number of invalid proposals; `index`, the proposal each chain state is (`(n,)`)."""
+    number of invalid proposals; `proposal_index`, the proposal each chain state is (`(n,)`)."""
 
     acceptance: Float[Array, ""]
     is_accepted: Bool[Array, " n"]
     is_valid: Bool[Array, " n"]
     n_invalid: Int[Array, ""]
-    index: Int[Array, " n"]
+    proposal_index: Int[Array, " n"]
 
 
 @jax.jit
@@ -141,7 +142,7 @@ def _chain(key, log_w):
 
 
 def _log_values(name: str, what: str, fn_or_values, x: PyTree, n: int) -> Array:
-    values = jax.vmap(fn_or_values)(x) if callable(fn_or_values) else jnp.asarray(fn_or_values)
+    values = jnp.asarray(jax.vmap(fn_or_values)(x) if callable(fn_or_values) else fn_or_values)
     if values.shape != (n,):
         raise ValueError(f"{name}: {what} must give one value per proposal, shape ({n},), got {values.shape}")
     if not isinstance(values, jax.core.Tracer):
@@ -179,9 +180,9 @@ def independence_chain(
     if not leaves:
         raise ValueError(f"{name}: x has no array leaves")
     lengths = {jnp.shape(a)[0] if jnp.ndim(a) else None for a in leaves}
-    if None in lengths or len(lengths) != 1:
+    n = next(iter(lengths)) if len(lengths) == 1 else None
+    if n is None:
         raise ValueError(f"{name}: every leaf of x needs the same leading (proposal) axis, got {lengths}")
-    n = lengths.pop()
     if n < 2:
         raise ValueError(f"{name}: needs at least 2 proposals, got {n}")
     lq = _log_values(name, "log_q", log_q, x, n)

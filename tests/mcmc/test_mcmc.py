@@ -119,8 +119,8 @@ def test_independence_metropolis_kernel_and_chain_are_exact_and_reject_invalid_p
     log_q = log_q.at[::3].set(jnp.inf)  # rejected: their density is "unknown"
     chain, info = jax.jit(mcmc.independence_chain)(jax.random.PRNGKey(7), x, log_q, jax.vmap(log_p)(x))
     assert int(info.n_invalid) == len(range(0, n, 3))
-    assert not np.any(np.asarray(info.index) % 3 == 0)  # no invalid proposal enters the chain
-    assert int(info.index[0]) == 1  # the chain starts at the first valid proposal
+    assert not np.any(np.asarray(info.proposal_index) % 3 == 0)  # no invalid proposal enters the chain
+    assert int(info.proposal_index[0]) == 1  # the chain starts at the first valid proposal
     est = mean_with_autocorrelation(np.asarray(chain, np.float64) ** 2)
     assert_within_sigma(est.value, 1.0, est.error, what="<x^2> (chain)")
     accepted = np.asarray(info.is_accepted)
