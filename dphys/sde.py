@@ -39,6 +39,7 @@ from typing import Any
 import diffrax as dfx
 import equinox as eqx
 import jax
+import jax.core
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
@@ -290,7 +291,7 @@ def integrate_sde(
         dt0=None,
         y0=x0,
         args=args,
-        saveat=dfx.SaveAt(ts=ts),
+        saveat=dfx.SaveAt(ts=jnp.asarray(ts)),
         stepsize_controller=dfx.StepTo(ts=grid),
         adjoint=adjoint,
         max_steps=n_steps,
@@ -356,7 +357,7 @@ def integrate_ode(
         dt0=dt0,
         y0=x0,
         args=args,
-        saveat=dfx.SaveAt(ts=ts),
+        saveat=dfx.SaveAt(ts=jnp.asarray(ts)),
         stepsize_controller=controller,
         max_steps=max_steps,
         throw=False,

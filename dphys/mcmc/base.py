@@ -81,7 +81,7 @@ def axpy(a: ArrayLike, x: PyTree, y: PyTree) -> PyTree:
 
 def half_square(p: PyTree) -> Float[Array, ""]:
     r"""$\sum p^2 / 2$ over every element of every leaf."""
-    return sum(jnp.sum(leaf**2) for leaf in jtu.tree_leaves(p)) / 2
+    return jnp.asarray(sum(jnp.sum(leaf**2) for leaf in jtu.tree_leaves(p))) / 2
 
 
 def noise_and_uniform(key: PRNGKeyArray, tree: PyTree) -> tuple[PyTree, Float[Array, ""]]:

@@ -68,6 +68,7 @@ def leapfrog(
     **Returns:** `(position, momentum, action, action_grad)` at the end of the trajectory.
     """
     n_steps = check_int("leapfrog", "n_steps", n_steps, 1)
+    step_size = jnp.asarray(step_size)
     force = jax.value_and_grad(action)
     if action_grad is None:
         action_grad = force(position)[1]

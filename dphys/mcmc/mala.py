@@ -68,7 +68,7 @@ class MALA(AbstractKernel):
 
         **Returns:** `(state, info)`: the new `HMCState` and an `HMCInfo`.
         """
-        h = self.step_size if step_size is None else step_size
+        h = jnp.asarray(self.step_size if step_size is None else step_size)
         x = state.position
         noise, uniform = noise_and_uniform(key, x)
         proposal = axpy(jnp.sqrt(2 * h), noise, axpy(-h, state.action_grad, x))

@@ -40,7 +40,7 @@ class _DualAveraging(NamedTuple):
     log_step: Array  # the iterate, used for the next step
     log_step_avg: Array  # its weighted average, the final step size
     error_avg: Array  # running mean of (target - acceptance)
-    count: Array
+    step_count: Array  # the iteration t
 
 
 # Hoffman & Gelman's constants: shrinkage scale, iteration offset, averaging exponent.
@@ -48,7 +48,7 @@ _DA_GAMMA, _DA_T0, _DA_KAPPA = 0.05, 10.0, 0.75
 
 
 def _dual_averaging_update(da: _DualAveraging, acceptance: Array, target: float, mu: Array) -> _DualAveraging:
-    t = da.count + 1
+    t = da.step_count + 1
     weight = 1.0 / (t + _DA_T0)
     error_avg = (1 - weight) * da.error_avg + weight * (target - acceptance)
     log_step = mu - jnp.sqrt(t) / _DA_GAMMA * error_avg
@@ -137,9 +137,10 @@ def _check_run(name, kernel, n_samples, n_therm, thin, adapt_step_size, target_a
 
 def _n_chains(name: str, x0s: PyTree) -> int:
     lengths = {jnp.shape(leaf)[0] if jnp.ndim(leaf) else None for leaf in jtu.tree_leaves(x0s)}
-    if len(lengths) != 1 or None in lengths:
+    n = next(iter(lengths)) if len(lengths) == 1 else None
+    if n is None:
         raise ValueError(f"{name}: every leaf of x0s needs the same leading (chain) axis, got lengths {lengths}")
-    return lengths.pop()
+    return n
 
 
 def run_chain(
@@ -180,9 +181,9 @@ def run_chain(
     length `n_samples`; the kernel's info of every sampling-phase update (leading axis
     `n_samples * thin`); the step size of the sampling phase (NaN for a kernel without one).
     """
-    *static, target = _check_run("run_chain", kernel, n_samples, n_therm, thin, adapt_step_size,
-                                 target_acceptance)
-    return _run_chain_jit(kernel, key, x0, *static, jnp.asarray(target))
+    n_samples, n_therm, thin, adapt, target = _check_run("run_chain", kernel, n_samples, n_therm, thin,
+                                                         adapt_step_size, target_acceptance)
+    return _run_chain_jit(kernel, key, x0, n_samples, n_therm, thin, adapt, jnp.asarray(target))
 
 
 def sample_chains(
@@ -206,10 +207,10 @@ def sample_chains(
     **Returns:** `(samples, info_history, final_step_size)` as from `run_chain`, with a leading
     chain axis on every leaf.
     """
-    *static, target = _check_run("sample_chains", kernel, n_samples, n_therm, thin, adapt_step_size,
-                                 target_acceptance)
+    n_samples, n_therm, thin, adapt, target = _check_run("sample_chains", kernel, n_samples, n_therm, thin,
+                                                         adapt_step_size, target_acceptance)
     keys = jax.random.split(key, _n_chains("sample_chains", x0s))
-    return _sample_chains_jit(kernel, keys, x0s, *static, jnp.asarray(target))
+    return _sample_chains_jit(kernel, keys, x0s, n_samples, n_therm, thin, adapt, jnp.asarray(target))
 
 
 def adapt_step_size(

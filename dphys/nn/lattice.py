@@ -83,7 +83,7 @@ def circular_conv2d(x: Float[Array, "C_in H W"], weight: Float[Array, "k k C_in 
         )
     if weight.shape[0] % 2 == 0:
         raise ValueError(f"circular_conv2d: kernel size {weight.shape[0]} must be odd")
-    spatial = x.shape[1:]
+    spatial = (x.shape[1], x.shape[2])
     if method == "fft":
         h = jnp.fft.rfft2(x, axes=(1, 2))  # (C_in, H, W//2+1)
         w = kernel_spectrum(weight, spatial)  # (H, W//2+1, C_in, C_out)

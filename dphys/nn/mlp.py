@@ -182,7 +182,9 @@ class ScoreMLP(AbstractScoreNet):
 
     def __init__(self, shape: int | tuple[int, ...], *, width: int = 64, depth: int = 3,
                  embed_dim: int = 32, z2_odd: bool = False, key: PRNGKeyArray):
-        shape = (shape,) if isinstance(shape, int) and not isinstance(shape, bool) else tuple(shape)
+        if isinstance(shape, bool):
+            raise ValueError(f"ScoreMLP: shape must be a positive int or a tuple of them, got {shape!r}")
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
         for extent in shape:
             positive_int("ScoreMLP", f"shape {shape}: every extent", extent)
         positive_int("ScoreMLP", "width", width)

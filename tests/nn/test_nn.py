@@ -167,6 +167,8 @@ def test_shape_errors(unet):
         unet(jnp.zeros((8, 8)), jnp.zeros(2))
     with pytest.raises(ValueError, match=r"shape \(4,\), expected \(3,\)"):
         ScoreMLP(3, key=KEY)(jnp.zeros(4), 0.1)
+    with pytest.raises(ValueError, match="shape must be a positive int or a tuple of them, got True"):
+        ScoreMLP(True, key=KEY)
     with pytest.raises(ValueError, match="kernel_size=4"):
         CircularConv2d(1, 1, 4, key=KEY)
     with pytest.raises(ValueError, match="method='spectral'"):
