@@ -5,16 +5,19 @@ The well $V(r) = -V_0 e^{-(r/b)^2}$ is parametrised by its range $b$ [fm] and it
 strength $s = 2\mu V_0 b^2/(\hbar c)^2$ (`well_depth`, `gaussian_well`): for $s \lesssim 2.68$
 there is no bound state, and $s$ and $b$ set the scattering length and effective range. Each
 potential's kernel $K(k, r)$ (`dphys.femto.pair_kernel`, one spin channel of weight 1, no Coulomb)
-is folded (`dphys.femto.fold`) with several `GaussianSource` radii.
+is folded (`dphys.femto.fold`) with several `GaussianSource` radii. `train_inverse_network` fits
+an MLP from such (noisy) correlation functions back to the parameters (`InverseNetwork`).
 """
 
 from __future__ import annotations
 
 import functools
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 from tqdm.auto import tqdm
 
@@ -23,8 +26,9 @@ from dphys.constants import HBARC
 from dphys.femto import correlation
 from dphys.femto.sources import GaussianSource
 from dphys.scattering import GaussianSum
+from dphys.train import fit
 
-__all__ = ["gaussian_well", "simulate_correlations", "well_depth"]
+__all__ = ["InverseNetwork", "gaussian_well", "simulate_correlations", "train_inverse_network", "well_depth"]
 
 
 def well_depth(s: Float[ArrayLike, "..."], b: Float[ArrayLike, "..."], mass: float) -> Float[Array, "..."]:
@@ -113,3 +117,78 @@ def simulate_correlations(
     C = np.concatenate(out)[:n_potentials].reshape(-1, k.size)
     targets = np.stack([np.repeat(s, radii_per_potential), np.repeat(b, radii_per_potential), radii.ravel()], axis=1)
     return targets, C, np.stack([s, b], axis=1)
+
+
+class InverseNetwork(eqx.Module):
+    r"""An MLP from a correlation function to parameters, with the standardisation of its
+    training set: `predict(C)` is $\hat y = \mu_y + \sigma_y\,\mathrm{net}((C - \mu_C)/\sigma_C)$.
+
+    **Fields:** `net` (float32 MLP), `c_mean`, `c_std` (nk), `y_mean`, `y_std` (n_params): NumPy
+    float64 statistics of the clean training set.
+    """
+
+    net: eqx.nn.MLP
+    c_mean: np.ndarray
+    c_std: np.ndarray
+    y_mean: np.ndarray
+    y_std: np.ndarray
+
+    def predict(self, C: Float[ArrayLike, "*n nk"]) -> np.ndarray:
+        """Parameters (float64) of one correlation function `(nk,)` or of a batch `(n, nk)`."""
+        x = jnp.asarray((np.asarray(C) - self.c_mean) / self.c_std, dtype=jnp.float32)
+        out = self.net(x) if x.ndim == 1 else jax.vmap(self.net)(x)
+        return np.asarray(out, dtype=np.float64) * self.y_std + self.y_mean
+
+
+def train_inverse_network(
+    C: Float[ArrayLike, "n nk"],
+    targets: Float[ArrayLike, "n p"],
+    errors: Float[ArrayLike, "*n nk"],
+    *,
+    key_init: PRNGKeyArray,
+    key_fit: PRNGKeyArray,
+    width: int,
+    depth: int,
+    steps: int,
+    batch_size: int,
+    learning_rate: float,
+    noise_max: float,
+    desc: str = "inverse network",
+) -> InverseNetwork:
+    r"""Train an `InverseNetwork` (tanh MLP, `depth` hidden layers of `width`) on noise-free
+    correlation functions `C` and their `targets` by the mean squared error of the standardised
+    targets, with fresh noise in every minibatch: $C + \nu\,\sigma\,\epsilon$, $\epsilon$ standard
+    normal, the level $\nu$ uniform in $[0, \nu_\text{max}]$ per sample, $\sigma$ = `errors` (one
+    row per sample, or one row for all). Adam with a warm-up cosine schedule (peak
+    `learning_rate`, 5 % warm-up, final `learning_rate`/30), through `dphys.fit`.
+
+    **Returns:** the trained `InverseNetwork`.
+    """
+    C, targets = np.asarray(C, dtype=np.float64), np.asarray(targets, dtype=np.float64)
+    if C.ndim != 2 or targets.ndim != 2 or len(C) != len(targets):
+        raise ValueError(f"train_inverse_network: C (n, nk) and targets (n, p) expected, got {C.shape}, "
+                         f"{targets.shape}")
+    errors = np.broadcast_to(np.asarray(errors, dtype=np.float64), C.shape)
+    c_mean, c_std = C.mean(0), C.std(0)
+    y_mean, y_std = targets.mean(0), targets.std(0)
+    X, E, Y = (jnp.asarray(a, dtype=jnp.float32) for a in ((C - c_mean) / c_std, errors / c_std,
+                                                            (targets - y_mean) / y_std))
+    n_train, nk = X.shape
+    batch_size = min(positive_int("train_inverse_network", "batch_size", batch_size), n_train)
+
+    def batch_fn(key):
+        ki, kn, kl = jax.random.split(key, 3)
+        idx = jax.random.choice(ki, n_train, (batch_size,), replace=False)
+        level = jax.random.uniform(kl, (batch_size, 1), maxval=noise_max)
+        return X[idx] + level * E[idx] * jax.random.normal(kn, (batch_size, nk)), Y[idx]
+
+    def loss(model, batch, _key):
+        x, y = batch
+        return jnp.mean((jax.vmap(model)(x) - y) ** 2)
+
+    steps = positive_int("train_inverse_network", "steps", steps)
+    schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, max(1, steps // 20), steps, learning_rate / 30)
+    net = eqx.nn.MLP(nk, Y.shape[1], width, depth, activation=jnp.tanh, key=key_init)
+    net = fit(loss, net, optax.adam(schedule), batch_fn, steps=steps, key=key_fit,
+              log_every=max(1, min(250, steps // 10)), desc=desc).model
+    return InverseNetwork(net, c_mean, c_std, y_mean, y_std)

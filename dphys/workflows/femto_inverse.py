@@ -53,20 +53,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from dphys.constants import HBARC, M_NUCLEON, M_PROTON
 from dphys.femto import alice, correlation, sources
 from dphys.femto import decomposition as decomp
 from dphys.femto.data import default_errors
-from dphys.femto.inverse import gaussian_well, simulate_correlations, well_depth
+from dphys.femto.inverse import gaussian_well, simulate_correlations, train_inverse_network, well_depth
 from dphys.report import Report
 from dphys.scattering import AV18, GaussianSum, effective_range, phase_shift
-from dphys.train import fit as train_fit
 from dphys.workflows import Param, Workflow, positive, register
 
 MASS = M_NUCLEON / 2  # reduced mass [MeV]
@@ -112,36 +109,14 @@ def run(config: dict[str, Any], report: Report) -> None:
     err_train = _relative_errors(k, C_train)  # noise sigma of level 1 for every sample
     err_test = _relative_errors(k, C_test)
 
-    # standardise inputs and targets on the (clean) training set
-    x_mean, x_std = C_train.mean(0), C_train.std(0)
-    y_mean, y_std = y_train.mean(0), y_train.std(0)
-    X, E, Y = (jnp.asarray(a, dtype=jnp.float32) for a in ((C_train - x_mean) / x_std, err_train / x_std,
-                                                            (y_train - y_mean) / y_std))
-    n_train, nk = X.shape
-    net = eqx.nn.MLP(nk, 3, config["width"], config["depth"], activation=jnp.tanh, key=k_net)
-    batch_size, noise_max = min(config["batch_size"], n_train), config["noise_max"]
-
-    def batch_fn(key):
-        ki, kn, kl = jax.random.split(key, 3)
-        idx = jax.random.choice(ki, n_train, (batch_size,), replace=False)
-        level = jax.random.uniform(kl, (batch_size, 1), maxval=noise_max)
-        return X[idx] + level * E[idx] * jax.random.normal(kn, (batch_size, nk)), Y[idx]
-
-    def loss(model, batch, _key):
-        x, y = batch
-        return jnp.mean((jax.vmap(model)(x) - y) ** 2)
-
-    steps = config["steps"]
-    schedule = optax.warmup_cosine_decay_schedule(0.0, config["learning_rate"], max(1, steps // 20), steps,
-                                                   config["learning_rate"] / 30)
-    trained = train_fit(loss, net, optax.adam(schedule), batch_fn, steps=steps, key=k_fit,
-                        log_every=max(1, min(250, steps // 10)), desc="inverse network").model
-    predict = jax.jit(jax.vmap(trained))
+    trained = train_inverse_network(C_train, y_train, err_train, key_init=k_net, key_fit=k_fit, width=config["width"],
+                                    depth=config["depth"], steps=config["steps"], batch_size=config["batch_size"],
+                                    learning_rate=config["learning_rate"], noise_max=config["noise_max"])
+    n_train = len(C_train)
 
     def evaluate(level: float, key) -> np.ndarray:
         noise = level * err_test * np.asarray(jax.random.normal(key, C_test.shape))
-        x = jnp.asarray((C_test + noise - x_mean) / x_std, dtype=jnp.float32)
-        return np.asarray(predict(x), dtype=np.float64) * y_std + y_mean
+        return trained.predict(C_test + noise)
 
     std_test = y_test.std(0)
     nrmse = {}
@@ -212,7 +187,7 @@ def run(config: dict[str, Any], report: Report) -> None:
         for i, name in enumerate(NAMES):
             ax.plot(NOISE_LEVELS, [nrmse[lv][i] for lv in NOISE_LEVELS], "o-", label=name)
         ax.axhline(1.0, color="0.5", ls=":", label="predicting the mean")
-        ax.axvspan(0, noise_max, color="0.9", label="training noise range")
+        ax.axvspan(0, config["noise_max"], color="0.9", label="training noise range")
         ax.set(xlabel=r"noise level $\nu$ (1 = ALICE-like errors)", ylabel="held-out NRMSE", ylim=(0, None))
         ax.legend(fontsize=8)
 
@@ -277,37 +252,17 @@ def _run_real(config: dict[str, Any], report: Report) -> None:
         y_test = np.column_stack([pots[n_pot:], other_test])
 
     err = np.asarray(data.error)
-    x_mean, x_std = C_train.mean(0), C_train.std(0)
-    y_mean, y_std = y_train.mean(0), y_train.std(0)
-    X, Y = (jnp.asarray(a, dtype=jnp.float32) for a in ((C_train - x_mean) / x_std, (y_train - y_mean) / y_std))
-    E = jnp.asarray(err / x_std, dtype=jnp.float32)
-    n_train, nk = X.shape
-    batch_size, noise_max = min(config["batch_size"], n_train), config["noise_max"]
-
-    def batch_fn(key):
-        ki, kn, kl = jax.random.split(key, 3)
-        i = jax.random.choice(ki, n_train, (batch_size,), replace=False)
-        level = jax.random.uniform(kl, (batch_size, 1), maxval=noise_max)
-        return X[i] + level * E * jax.random.normal(kn, (batch_size, nk)), Y[i]
-
-    def loss(model, batch, _key):
-        x, y = batch
-        return jnp.mean((jax.vmap(model)(x) - y) ** 2)
-
-    steps = config["steps"]
-    schedule = optax.warmup_cosine_decay_schedule(0.0, config["learning_rate"], max(1, steps // 20), steps,
-                                                   config["learning_rate"] / 30)
-    x_data = jnp.asarray((data.C - x_mean) / x_std, dtype=jnp.float32)
+    n_train = len(C_train)
     noise_test = np.asarray(jax.random.normal(k_noise, C_test.shape)) * err
-    x_test = jnp.asarray((C_test + noise_test - x_mean) / x_std, dtype=jnp.float32)
     preds_data, preds_test = [], []
     for m, km in enumerate(jax.random.split(k_nets, config["members"])):
         k_init, k_fit = jax.random.split(km)
-        net = eqx.nn.MLP(nk, 4, config["width"], config["depth"], activation=jnp.tanh, key=k_init)
-        trained = train_fit(loss, net, optax.adam(schedule), batch_fn, steps=steps, key=k_fit,
-                            log_every=max(1, min(250, steps // 10)), desc=f"inverse network {m + 1}").model
-        preds_data.append(np.asarray(trained(x_data), dtype=np.float64) * y_std + y_mean)
-        preds_test.append(np.asarray(jax.vmap(trained)(x_test), dtype=np.float64) * y_std + y_mean)
+        trained = train_inverse_network(C_train, y_train, err, key_init=k_init, key_fit=k_fit, width=config["width"],
+                                        depth=config["depth"], steps=config["steps"], batch_size=config["batch_size"],
+                                        learning_rate=config["learning_rate"], noise_max=config["noise_max"],
+                                        desc=f"inverse network {m + 1}")
+        preds_data.append(trained.predict(data.C))
+        preds_test.append(trained.predict(C_test + noise_test))
     preds_data, preds_test = np.array(preds_data), np.array(preds_test)
     nrmse = np.sqrt(np.mean((preds_test.mean(0) - y_test) ** 2, axis=0)) / y_test.std(0)
 
