@@ -2,22 +2,56 @@ r"""Continuous-mixture autoregressive networks (CANs): exact, normalised densiti
 fields, trained by maximum likelihood or reverse KL, with effective actions, independence
 Metropolis and partition-function estimates.
 
+A `CANetwork` on a lattice of shape `(N,)` or `(L, L)` factorises $p_\theta(x) = \prod_i p(x_i \mid x_{<i})$,
+each conditional a mixture of `n_components` (Gaussian, logistic or beta); densities are in nats, actions
+$S(x)$ dimensionless (one configuration in, a scalar out), an optional condition `cond` (e.g. a
+temperature, scaled by `cond_range`) is one float per configuration.
+
 ```python
+import jax
+import jax.numpy as jnp
+import numpy as np
+
 import dphys.autoregressive as da
-net = da.CANetwork((32,), key, n_components=4, n_hidden=8, depth=2, mixture="gaussian",
-                   cond_range=(t_min, t_max))       # or (L, L); mixture "logistic" | "beta"
-net = da.CANetwork((32,), key, kernel_size=1, positional=6, direct=False, ...)  # sees x_{i-1}, x_0 only:
-                                                     # the structure of a nearest-neighbour ring
-logp = da.log_prob(net, x, cond)                     # (n,) exact, one parallel pass each
-x, logq = da.sample_with_log_prob(net, key, n, cond)             # site by site in a jitted scan
-net = da.train_ml(net, x, cond, steps=..., key=key).model
-net = da.train_reverse_kl(net, action, steps=..., key=key, cond=c).model
-err = da.action_error(net, x_heldout, action, cond)  # {"rel_rms", "log_z", "S", "S_theta", ...}
-chain, acc, _ = da.independence_metropolis(net, key, n, action, cond)
-log_z, err = da.log_partition(net, key, n, action, cond)
-exact = da.chain_log_conditionals(x, a, V, x_max=3.0, n_grid=201)  # (n, N) exact log p(x_i | x_<i)
-err = da.relative_action_error(exact.sum(1), S)      # the metric's floor: rel_rms = 0
+
+a, key = 0.5, jax.random.PRNGKey(0)
+def action(x):                                                 # a harmonic path of N = 8 sites, spacing a
+    return jnp.sum((jnp.roll(x, -1) - x) ** 2 / (2 * a) + a * x**2 / 2)
+
+net = da.CANetwork((8,), key, n_components=4, n_hidden=8, depth=2, mixture="gaussian",
+                   x_scale=2.0)                                # or (L, L); mixture "logistic" | "beta"
+x, logq = da.sample_with_log_prob(net, key, 64)                # site by site in a jitted scan
+logp = da.log_prob(net, x)                                     # (n,) exact, one parallel pass
+net = da.train_reverse_kl(net, action, steps=20, key=key, progress=False).model
+net = da.train_ml(net, x, steps=20, key=key, batch_size=32, progress=False).model  # on samples x
+err = da.action_error(net, x, action)                          # {"rel_rms", "log_z", "S", "S_theta", ...}
+chain, acc, _ = da.independence_metropolis(net, key, 64, action)  # exact for e^{-S}
+log_z, log_z_err = da.log_partition(net, key, 64, action)     # importance sampling
+exact = da.chain_log_conditionals(np.asarray(x), a, lambda v: v**2 / 2, x_max=6.0, n_grid=201)  # (n, N)
+floor = da.relative_action_error(exact.sum(1), jax.vmap(action)(x))  # the metric's floor: rel_rms = 0
 ```
+
+`CANetwork(shape, key, kernel_size=1, positional=6, direct=False, ...)` sees only $x_{i-1}$ and $x_0$: the
+structure of a nearest-neighbour ring; `cond_range=(t_min, t_max)` makes it conditional.
+
+Network (`network`):
+- `CANetwork`: the model; `MaskedLinear`: its masked dense layer.
+- `log_prob`: exact $\log p_\theta(x \mid c)$ of a batch, one parallel pass.
+- `sample_with_log_prob`: n configurations and their log-densities, site by site in a jitted scan.
+
+Training (`training`):
+- `train_ml` (on samples, `nll_loss`), `train_reverse_kl` (against an action, `reverse_kl_loss`): both
+  with `dphys.fit`, returning a `TrainResult`.
+
+Effective actions and Monte Carlo (`training`):
+- `action_error`: $\mathrm{RMS}(S_\theta - S)/\mathrm{std}(S)$ with $S_\theta = -\log p_\theta - \log Z_\mathrm{est}$
+  (`fit_log_z` fixes the constant), from the log-densities by `relative_action_error`.
+- `independence_metropolis`: network proposals made an exact chain for $e^{-S}$; `log_partition`:
+  $\log Z$ by importance sampling, with its error.
+
+Exact references (`exact`):
+- `chain_log_conditionals`: exact $\log p(x_i \mid x_{<i})$ of periodic paths under a potential V (transfer
+  matrices on a grid); `double_well_log_conditionals`: for $V = \lambda(x^2 - \eta^2)^2$.
 """
 
 from dphys.autoregressive.exact import chain_log_conditionals as chain_log_conditionals
