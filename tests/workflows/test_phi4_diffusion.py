@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-from dphys.workflows.phi4_diffusion import WORKFLOW
+from dphys.workflows import get_workflow
+
+WORKFLOW = get_workflow("phi4-diffusion")
 
 # L = 4, EDM process, Heun samples of 20 steps: the default-run configuration (about 25 s of CPU)
 SMALL = dict(L=4, levels=1, width=8, chains=4, samples=150, ref_chains=4, ref_samples=150, therm=30,
