@@ -89,8 +89,9 @@ sigma and the plaquette within 2.7 sigma at beta = 3, 5, 7 before the split); id
 (400 steps) and 0.09 (physics field). So the network sampler is cheaper than HMC per
 independent configuration with 100 steps, by at least 2.5x.
 
-Run time: `--quick` 73 s wall idle before the DM4U1 comparison was added; with it 5.0 min wall
-(116 s CPU) on a machine at load 13 (2 cores); `--dm4u1-levels 0` leaves it out.
+Run time: `--quick` 73 s wall idle before the DM4U1 comparison was added; with it 110 s (in the
+slow test, load falling to 2) and 5.0 min wall on a machine at load 13 (2 cores);
+`--dm4u1-levels 0` leaves it out.
 """
 
 from __future__ import annotations
