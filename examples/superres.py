@@ -60,4 +60,5 @@ for var, unit in (("cth", "km"), ("log_cot", ""), ("cer", "um")):
           f"spread^2/30 = {dec['spread2_over_m'].value / dec['mse_mean'].value:.1%} of the MSE; "
           f"infinite ensemble / det {dec['ratio_inf'].value:.3f} +- {dec['ratio_inf'].error:.3f}")
 phase = sr.categorical_scores(np.asarray(mean["phase"]), np.asarray(truth["phase"]), 3)
-print(f"phase accuracy (ensemble mean) {phase['accuracy']:.3f}, CSI liquid {phase['csi_1']:.3f}, ice {phase['csi_2']:.3f}")
+print(f"phase accuracy (ensemble mean) {phase['accuracy']:.3f}, CSI liquid {phase['csi_1']:.3f}, "
+      f"ice {phase['csi_2']:.3f}")

@@ -279,7 +279,7 @@ def encode_target(fields: dict[str, Array]) -> Float[Array, "6 n n"]:
     return jnp.concatenate([cont, 2 * onehot - 1]).astype(jnp.result_type(float))
 
 
-def decode_target(target: Float[ArrayLike, "*b 6 n n"]) -> dict[str, Array]:
+def decode_target(target: Float[ArrayLike, "*b C H W"]) -> dict[str, Array]:
     """Physical variables from (predicted) target channels: `cth` (km), `log_cot`, `cer` (um) and
     `phase` (argmax of the three phase channels; 0 clear, 1 liquid, 2 ice)."""
     target = jnp.asarray(target)

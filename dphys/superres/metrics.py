@@ -93,7 +93,7 @@ def power_spectrum(fields: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     return ks, p
 
 
-def crps_gaussian(mu: ArrayLike, sigma: ArrayLike, y: ArrayLike) -> np.ndarray:
+def crps_gaussian(mu: ArrayLike, sigma: ArrayLike, y: ArrayLike) -> np.ndarray | float:
     """Closed-form CRPS of $\\mathcal N(\\mu, \\sigma^2)$ at observations `y` (module docstring)."""
     mu, sigma, y = (np.asarray(v, dtype=np.float64) for v in (mu, sigma, y))
     z = (y - mu) / sigma

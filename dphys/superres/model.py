@@ -36,7 +36,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 import dphys.diffusion as dd
 from dphys._checks import positive_int
@@ -143,11 +143,11 @@ class BoundScore(eqx.Module):
     r"""A `ConditionalScore` bound to one scene's (upsampled) condition: `score(x, t)` with a
     `process` attribute. Guidance weight $w \ge 0$: $(1 + w)S(x\mid c) - wS(x\mid\varnothing)$."""
 
-    score: ConditionalScore
+    score: eqx.Module  # a ConditionalScore, or any module with its interface
     cond_fine: Array
     guidance: float = eqx.field(static=True)
 
-    def __init__(self, score: ConditionalScore, cond_fine: Array, guidance: float = 0.0):
+    def __init__(self, score: eqx.Module, cond_fine: Array, guidance: float = 0.0):
         guidance = float(guidance)
         if not (math.isfinite(guidance) and guidance >= 0):
             raise ValueError(f"BoundScore: guidance weight must be a finite number >= 0, got {guidance}")
@@ -171,7 +171,7 @@ def _check_batch(name, cond, target, factor):
             raise ValueError(f"{name}: the {what} contains {int(np.sum(~np.isfinite(np.asarray(a))))} NaN/inf value(s)")
 
 
-def conditional_dsm_loss(score: ConditionalScore, cond: Float[Array, "batch C_c h w"],
+def conditional_dsm_loss(score: eqx.Module, cond: Float[Array, "batch C_c h w"],
                          target: Float[Array, "batch C_t H W"], key: PRNGKeyArray, weighting: str = "edm",
                          p_uncond: float = 0.0) -> Float[Array, ""]:
     r"""Conditional denoising score matching on a batch of pairs (module docstring):
@@ -202,9 +202,10 @@ def conditional_dsm_loss(score: ConditionalScore, cond: Float[Array, "batch C_c 
     return jnp.mean(w * per_sample)
 
 
-def sample_ensemble(score: ConditionalScore, key: PRNGKeyArray, cond: Float[Array, "*scenes C_c h w"],
+def sample_ensemble(score: eqx.Module, key: PRNGKeyArray, cond: Float[ArrayLike, "*scenes C_c h w"],
                     n_members: int = 30, *, sampler: str = "heun", steps: int = 18, guidance: float = 0.0,
-                    denoise: bool = True, chunk: int | None = None, base: Float[Array, "*scenes C_t H W"] | None = None,
+                    denoise: bool = True, chunk: int | None = None,
+                    base: Float[ArrayLike, "*scenes C_t H W"] | None = None,
                     **sample_kw) -> Float[Array, "*scenes n C_t H W"]:
     r"""Ensembles of `n_members` fine targets for one condition `(C_c, h, w)` or a batch of them
     `(n_scenes, C_c, h, w)`: `dphys.diffusion.sample` on the score bound to each scene's

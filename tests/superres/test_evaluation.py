@@ -74,4 +74,4 @@ def test_bad_input_raises():
     with pytest.raises(ValueError, match="members"):
         sr.retrieval_scores(truth, preds, np.zeros((3, 1, 6, 4, 4)))
     with pytest.raises(ValueError, match="truth"):
-        sr.retrieval_scores(truth[:1], preds, np.zeros((1, 2, 6, 4, 4)))
+        sr.retrieval_scores(truth[:1], {k: v[:1] for k, v in preds.items()}, np.zeros((1, 2, 6, 4, 4)))

@@ -129,8 +129,8 @@ def test_bad_input_raises_clear_errors(small_score):
         sr.sample_ensemble(small_score, key, cond, 2, guidance=-1.0)
     with pytest.raises(ValueError, match="expected .C_c=3"):
         sr.sample_ensemble(small_score, key, jnp.zeros((2, 5, 4, 4)), 2)
-    with pytest.raises(ValueError, match=r"base of shape \(2, 8, 8\), expected \(4, 2, 8, 8\)"):
-        sr.sample_ensemble(small_score, key, cond, 2, base=jnp.zeros((2, 8, 8)))
+    with pytest.raises(ValueError, match=r"base of shape \(4, 3, 8, 8\), expected \(4, 2, 8, 8\)"):
+        sr.sample_ensemble(small_score, key, cond, 2, base=jnp.zeros((4, 3, 8, 8)))
     with pytest.raises(ValueError, match="p_uncond"):
         sr.conditional_dsm_loss(small_score, cond, target, key, p_uncond=1.0)
     with pytest.raises(ValueError, match="channels"):
