@@ -42,7 +42,7 @@ the exact score) carry the bias. It is the training of the network: `ScoreMLP` a
 steps stays on the Gaussian plateau ($\kappa_4 \approx 0$); the DSM gradient noise (batch 256)
 and the width (64) left a 0.5-1.5 % bias after 3000 steps. Batch 2048, width 128 and a small
 noise embedding (`--embed-dim 8`) with 3000 (`--quick`) / 6000 steps bring the learned $\kappa_4$,
-$\kappa_6$ within 3 sigma for both processes (tests/workflows/test_cumulants.py); the relative L2
+$\kappa_6$ within 3 sigma for both processes (slow tests in tests/workflows/test_cumulants.py); the relative L2
 error of the learned score stays largest, ~0.1, at $s = 0.3$ (metrics `toy_*_score_rel_error_*`).
 
 **phi^4** (`--quick`, L = 8, seed 0). Before: generated $\kappa_4(M)$ -0.044(7) against the
