@@ -73,7 +73,8 @@ kappa = 0.27; |M| and M^2 do not see tunnelling between the two vacua in the bro
 chain's 1.1(5), 0.9(4), 2.1(1.2), 1.5(7), 5(4) proposals at acceptance 0.73, 0.60, 0.36, 0.37,
 0.05: at kappa = 0.27 lower than HMC's but only by 1.3 sigma, and the model trained as briefly
 loses the broken phase. Per independent sample the chain costs 0.6-3.5 s, HMC 4-42 us: 3e4 (at
-kappa = 0.27) to 9e5 times more, because the exact density of the Heun map needs L^2 JVPs per
+kappa = 0.27) to 9e5 times more (wall-clock, moves with the load; the slow test asserts > 1e3),
+because the exact density of the Heun map needs L^2 JVPs per
 score evaluation (`benchmarks/bench_phi4_diffusion.py` times the same at kappa = 0.27). At L = 8
 on a CPU the argument does not pay: HMC's tau_int is too short for the cheaper decorrelation to matter.
 The default test runs L = 4 with the EDM process and Heun samples of 20 steps: Heun samples within
