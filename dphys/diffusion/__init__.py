@@ -75,5 +75,6 @@ from dphys.diffusion.score import WEIGHTINGS as WEIGHTINGS
 from dphys.diffusion.score import ScoreModel as ScoreModel
 from dphys.diffusion.score import dsm_loss as dsm_loss
 from dphys.diffusion.score import sample_training_times as sample_training_times
+from dphys.diffusion.training import fit_score as fit_score
 from dphys.diffusion.wrapped import wrapped_normal_log_prob as wrapped_normal_log_prob
 from dphys.diffusion.wrapped import wrapped_normal_score as wrapped_normal_score

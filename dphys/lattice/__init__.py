@@ -2,9 +2,13 @@
 (phi4, u1, quantum, zero_d, complex_models), samplers (hmc, langevin, complex_langevin), ensembles
 on disk, and exact results (exact) used as references."""
 
+from dphys.lattice.cl_density import CL_MODELS as CL_MODELS
+from dphys.lattice.cl_density import cl_ensemble as cl_ensemble
+from dphys.lattice.cl_density import cl_model as cl_model
 from dphys.lattice.cl_density import drift_matrix as drift_matrix
 from dphys.lattice.cl_density import gaussian_cl_covariance as gaussian_cl_covariance
 from dphys.lattice.cl_density import gaussian_cl_log_density as gaussian_cl_log_density
+from dphys.lattice.cl_density import moment_estimates as moment_estimates
 from dphys.lattice.complex_langevin import RunawayError as RunawayError
 from dphys.lattice.complex_langevin import cl_chain as cl_chain
 from dphys.lattice.complex_langevin import cl_chains as cl_chains
