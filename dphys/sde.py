@@ -43,6 +43,7 @@ import jax.core
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
+import numpy.typing as npt
 from jaxtyping import Array, ArrayLike, PRNGKeyArray, PyTree
 
 from dphys._checks import positive_number
@@ -104,7 +105,7 @@ class _Reversed(eqx.Module):
         return out if self.sign == 1.0 else jtu.tree_map(operator.neg, out)
 
 
-def _concrete_times(name: str, ts: ArrayLike) -> np.ndarray:
+def _concrete_times(name: str, ts: npt.ArrayLike) -> np.ndarray:
     try:
         out = np.asarray(ts, dtype=np.float64)
     except jax.errors.TracerArrayConversionError:
@@ -115,7 +116,7 @@ def _concrete_times(name: str, ts: ArrayLike) -> np.ndarray:
     return out
 
 
-def _check_times(ts: ArrayLike, t0: float | None) -> tuple[np.ndarray, float]:
+def _check_times(ts: npt.ArrayLike, t0: float | None) -> tuple[np.ndarray, float]:
     ts = _concrete_times("ts", ts)
     if ts.ndim != 1 or ts.size == 0:
         raise ValueError(f"ts must be a non-empty 1D array of save times, got shape {ts.shape}")
@@ -132,7 +133,7 @@ def _check_times(ts: ArrayLike, t0: float | None) -> tuple[np.ndarray, float]:
     return ts, t0
 
 
-def time_grid(t0: float, ts: ArrayLike, dt: float) -> np.ndarray:
+def time_grid(t0: float, ts: npt.ArrayLike, dt: float) -> np.ndarray:
     """The step grid of a fixed-step solve: each interval between consecutive save times
     (starting at `t0`) is cut into `ceil(length / |dt|)` equal steps, so every save time is
     a grid point and no step exceeds `|dt|`.
@@ -219,7 +220,7 @@ def integrate_sde(
     drift: VectorField,
     diffusion: VectorField,
     x0: PyTree[ArrayLike],
-    ts: ArrayLike,
+    ts: npt.ArrayLike,
     key: PRNGKeyArray,
     *,
     dt: float,
@@ -303,7 +304,7 @@ def integrate_sde(
 def integrate_ode(
     vector_field: VectorField,
     x0: PyTree[ArrayLike],
-    ts: ArrayLike,
+    ts: npt.ArrayLike,
     *,
     args: Any = None,
     t0: float | None = None,

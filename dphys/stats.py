@@ -126,7 +126,7 @@ def _require_samples(n: int, needed: int, what: str) -> None:
         raise ValueError(f"{n} sample(s) given; {what} needs at least {needed}")
 
 
-def _unwrap(a: np.ndarray) -> float | np.ndarray:
+def _unwrap(a: np.ndarray | np.generic) -> float | np.ndarray:
     """Return 0-d arrays as Python floats, anything else unchanged."""
     a = np.asarray(a)
     return float(a) if a.ndim == 0 else a
@@ -162,7 +162,7 @@ def mean(x: ArrayLike, axis: int = 0) -> Estimate:
     )
 
 
-def binned_mean(x: ArrayLike, bin_size: int, axis: int = 0) -> Estimate:
+def binned_mean(x: ArrayLike, bin_size: Any, axis: int = 0) -> Estimate:
     """Mean with the error estimated from the means of non-overlapping bins.
 
     The series is cut into ``n_b = n // bin_size`` consecutive bins (the last
@@ -435,7 +435,7 @@ def _wolff_window(rho: np.ndarray, n_total: int, S: float) -> TauInt:
     return TauInt(_unwrap(tau), _unwrap(error), window if window.ndim else int(window))
 
 
-def _integrated(chains: np.ndarray, S: float) -> tuple[TauInt, np.ndarray]:
+def _integrated(chains: np.ndarray, S: float) -> tuple[TauInt, np.ndarray | np.generic]:
     if isinstance(S, bool) or not isinstance(S, Real) or not 0 < S < math.inf:
         raise ValueError(f"S={S!r}: expected a positive finite number (typ. 1-2)")
     n_time, n_chains = chains.shape[:2]
@@ -586,7 +586,7 @@ def kstatistics(x: ArrayLike, max_order: int = 6, axis: int = 0) -> np.ndarray:
     return np.stack(out)
 
 
-def cumulants(x: ArrayLike, max_order: int = 6, n_blocks: int = 20, symmetric: bool = False) -> Estimate:
+def cumulants(x: ArrayLike, max_order: int = 6, n_blocks: int = 20, symmetric: Any = False) -> Estimate:
     """Cumulants ``kappa_1 .. kappa_max_order`` with block-jackknife errors.
 
     ``value`` = :func:`kstatistics` of all samples (unbiased), ``error`` =

@@ -13,6 +13,8 @@ plaquette angles as input.
 
 from __future__ import annotations
 
+from typing import Any
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -64,7 +66,7 @@ class U1ScoreNet(eqx.Module):
     blocks: tuple
     project: CircularConv2d
 
-    def __init__(self, width: int = 32, depth: int = 4, *, kernel_size: int = 3, embed_dim: int = 32,
+    def __init__(self, width: Any = 32, depth: Any = 4, *, kernel_size: int = 3, embed_dim: Any = 32,
                  key: PRNGKeyArray):
         for name, v in (("width", width), ("depth", depth), ("embed_dim", embed_dim)):
             if not (isinstance(v, int) and v >= 1):
@@ -76,7 +78,7 @@ class U1ScoreNet(eqx.Module):
         emb = NoiseEmbedding(embed_dim, min_frequency=0.1, max_frequency=10.0, key=None)
         self.embedding, self.blocks, self.project = initialise((emb, blocks, project), key)
 
-    def __call__(self, theta_p: Float[Array, "L L"], log_s: Float[ArrayLike, ""]) -> Float[Array, "L L"]:
+    def __call__(self, theta_p: Float[Array, "L L"], log_s: Float[ArrayLike, "..."]) -> Float[Array, "L L"]:
         emb = self.embedding(log_s)
         x = jnp.stack([jnp.cos(theta_p), jnp.sin(theta_p)]).astype(self.project.weight.dtype)
         for block in self.blocks:

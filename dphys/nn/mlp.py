@@ -28,7 +28,7 @@ class AbstractScoreNet(eqx.Module):
     sample, `noise_level` a scalar array. Subclasses: `LatticeUNet`, `ScoreMLP`."""
 
     @abc.abstractmethod
-    def __call__(self, x: Float[Array, "..."], noise_level: Float[ArrayLike, ""]) -> Float[Array, "..."]:
+    def __call__(self, x: Float[Array, "..."], noise_level: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
         """The network's output for one sample `x` at the scalar `noise_level`, shaped like `x`."""
 
 
@@ -135,14 +135,14 @@ class NoiseEmbedding(eqx.Module):
         self.max_frequency = float(max_frequency)
         self.mlp = MLP(2 * n_frequencies, dim, dim, depth=2, key=key)
 
-    def features(self, noise_level: Float[ArrayLike, ""]) -> Float[Array, " 2*n"]:
+    def features(self, noise_level: Float[ArrayLike, "..."]) -> Float[Array, " features"]:
         """The fixed sinusoidal features $(\\sin\\omega_k\\nu, \\cos\\omega_k\\nu)$."""
         nu = check_noise_level("NoiseEmbedding", noise_level)
         omega = jnp.geomspace(self.min_frequency, self.max_frequency, self.n_frequencies)
         phase = omega.astype(jnp.result_type(nu, jnp.float32)) * nu
         return jnp.concatenate([jnp.sin(phase), jnp.cos(phase)])
 
-    def __call__(self, noise_level: Float[ArrayLike, ""]) -> Float[Array, " dim"]:
+    def __call__(self, noise_level: Float[ArrayLike, "..."]) -> Float[Array, " dim"]:
         features = self.features(noise_level)
         return self.mlp(features.astype(jnp.result_type(self.mlp.layers[0].weight)))
 
@@ -204,7 +204,7 @@ class ScoreMLP(AbstractScoreNet):
         h = jnp.concatenate([jnp.ravel(x).astype(e.dtype), e])
         return self.mlp(h).reshape(self.shape)
 
-    def __call__(self, x: Float[Array, "*shape"], noise_level: Float[ArrayLike, ""]) -> Float[Array, "*shape"]:
+    def __call__(self, x: Float[Array, "*shape"], noise_level: Float[ArrayLike, "..."]) -> Float[Array, "*shape"]:
         if jnp.shape(x) != self.shape:
             raise ValueError(f"ScoreMLP: x has shape {jnp.shape(x)}, expected {self.shape} (one sample)")
         nu = check_noise_level("ScoreMLP", noise_level)
