@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Complex, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Complex, Float, PRNGKeyArray, Shaped
 
 from dphys._checks import check_callable, check_step_size
 from dphys.mcmc.base import AbstractKernel
@@ -75,8 +75,9 @@ class ComplexLangevin(AbstractKernel):
         k_max = jnp.max(jnp.abs(k))
         return jnp.where(k_max > self.k_ref, eps * self.k_ref / jnp.where(k_max > self.k_ref, k_max, 1.0), eps)
 
-    def init(self, position: Complex[ArrayLike, "..."]) -> CLState:
-        """The state at `position` (real input gets $y = 0$).
+    def init(self, position: Shaped[ArrayLike, "..."]) -> CLState:
+        """The state at `position`, a float or complex array (real input gets $y = 0$; any other dtype
+        is a `ValueError`).
 
         **Returns:** a `CLState`.
         """

@@ -47,7 +47,9 @@ class _DualAveraging(NamedTuple):
 _DA_GAMMA, _DA_T0, _DA_KAPPA = 0.05, 10.0, 0.75
 
 
-def _dual_averaging_update(da: _DualAveraging, acceptance: Array, target: float, mu: Array) -> _DualAveraging:
+def _dual_averaging_update(
+    da: _DualAveraging, acceptance: Array, target: Float[ArrayLike, ""], mu: Array
+) -> _DualAveraging:
     t = da.step_count + 1
     weight = 1.0 / (t + _DA_T0)
     error_avg = (1 - weight) * da.error_avg + weight * (target - acceptance)
@@ -189,7 +191,7 @@ def run_chain(
 def sample_chains(
     kernel: Any,
     key: PRNGKeyArray,
-    x0s: PyTree[Float[ArrayLike, "chains ..."]],
+    x0s: PyTree[Float[ArrayLike, "..."]],  # the leading chain axis: checked by _n_chains (ValueError)
     n_samples: int,
     *,
     n_therm: int = 0,
@@ -216,7 +218,7 @@ def sample_chains(
 def adapt_step_size(
     kernel: Any,
     key: PRNGKeyArray,
-    x0s: PyTree[Float[ArrayLike, "chains ..."]],
+    x0s: PyTree[Float[ArrayLike, "..."]],  # the leading chain axis: checked by _n_chains (ValueError)
     n: int,
     *,
     target_acceptance: float = 0.8,
@@ -260,7 +262,7 @@ class Ensemble(NamedTuple):
 def ensemble(
     kernel: Any,
     key: PRNGKeyArray,
-    x0s: PyTree[Float[ArrayLike, "chains ..."]],
+    x0s: PyTree[Float[ArrayLike, "..."]],  # the leading chain axis: checked by _n_chains (ValueError)
     n: int,
     *,
     n_therm: int = 0,
@@ -317,7 +319,7 @@ def ensemble(
 def adapted_ensemble(
     kernel: Any,
     key: PRNGKeyArray,
-    x0s: PyTree[Float[ArrayLike, "chains ..."]],
+    x0s: PyTree[Float[ArrayLike, "..."]],  # the leading chain axis: checked by _n_chains (ValueError)
     n: int,
     *,
     n_adapt: int,
