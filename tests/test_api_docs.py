@@ -16,7 +16,7 @@ import pytest
 DPHYS = Path(__file__).resolve().parents[1] / "dphys"
 PACKAGES = ["dphys"] + sorted(f"dphys.{p.parent.name}" for p in DPHYS.glob("*/__init__.py"))
 # Packages whose docstrings are still being regrouped by their owners (issue 18): expected to fail, strictly.
-PENDING = {"dphys.lattice", "dphys.diffusion", "dphys.nn", "dphys.generative", "dphys.superres", "dphys.workflows"}
+PENDING = {"dphys.lattice", "dphys.diffusion", "dphys.generative", "dphys.superres", "dphys.workflows"}
 PENDING_BLOCK = PENDING - {"dphys.superres"}  # superres already has its usage block
 
 _BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
@@ -34,9 +34,14 @@ def _tree(package: str) -> ast.Module:
 
 
 def _exports(tree: ast.Module) -> list[str]:
-    """Every name the `__init__` binds with `import ... as name` (the re-export convention)."""
-    return [alias.asname for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)
-            for alias in node.names if alias.asname is not None]
+    """Every name the `__init__` binds with `import ... as name` (the re-export convention), and the
+    names of its `__all__` (dphys.workflows defines its API in the `__init__` itself)."""
+    names = [alias.asname for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)
+             for alias in node.names if alias.asname is not None]
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            names += [ast.literal_eval(element) for element in node.value.elts]
+    return names
 
 
 def _docstring(package: str) -> str:
