@@ -4,7 +4,38 @@ scientific result. Each module here defines one `Workflow` and registers it; `dp
 
 A workflow declares its parameters (`Param`: default, unit, value under `--quick`, a check), so
 that the command line, `--help`, validation and the `config` section of `report.json` all come
-from one place.
+from one place. A workflow keeps only its Params, `run` and its figures (the library does the rest);
+nothing but the CLI imports a workflow module.
+
+```python
+import tempfile
+
+from dphys.workflows import Param, Workflow, positive
+
+def run(config, report):                       # a workflow keeps only its Params, run and figures
+    x = config["x"]
+    report.add("x_squared", x**2, error=0.0, reference=x**2, unit="1")   # report.json: value, error, ...
+    with report.figure("square") as (fig, ax):  # a PNG next to report.json
+        ax.plot([0, x], [0, x**2])
+
+demo = Workflow("demo", "the square of x", run,
+                params=(Param("x", 2.0, "the input", unit="1", quick=1.0, check=positive),))
+config = demo.config(quick=True)               # defaults, quick values, overrides; validated
+report = demo(tempfile.mkdtemp(), quick=True)  # validate, run, write report.json
+# register(demo) in a module named in _MODULES: `dphys list`, `dphys run demo --quick`, get_workflow("demo")
+```
+
+Declaring and finding workflows:
+- `Param`: one parameter (name, default, help, unit, quick value, choices, check).
+- `Workflow`: name, description, `run(config, report)`, params and a cross-parameter check; `config(...)`
+  validates, calling it runs and writes `report.json`.
+- `register`: add a workflow to `WORKFLOWS` (the registry, filled by importing the modules in `_MODULES`);
+  `get_workflow`: one by name (ValueError listing the known ones).
+
+Parameter checks and parsers (for `Param(check=...)`):
+- `positive`, `nonnegative`: numeric checks.
+- `parse_complex` / `complex_check`: a complex number from a string parameter (`1+1j`).
+- `parse_orders` / `orders_check`: moment orders from a comma-separated list (`2,4,6`).
 """
 
 from __future__ import annotations
