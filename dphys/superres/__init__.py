@@ -2,7 +2,31 @@ r"""Conditional diffusion super-resolution on gridded fields, with ensembles (th
 2 km thermal-infrared radiances and viewing geometry -> 1 km cloud phase, top height, optical
 thickness and effective radius; and coarse -> fine lattice field configurations).
 
+Fields are channel-first `(n, C, H, W)` on periodic grids, the target `factor` times finer than the
+condition; channels are standardised (`decode_target` gives cth [km], log_cot, cer [um], phase).
+
 ```python
+import jax
+
+import dphys.superres as sr
+
+key = jax.random.PRNGKey(0)
+scenes = sr.generate_scenes(key, 16, sr.SceneConfig(size=16, factor=2))   # synthetic, periodic cloud scenes
+cond, target = scenes.condition, scenes.target                 # (n, 4, 8, 8) coarse, (n, 6, 16, 16) fine
+reg, _ = sr.train_regression(key, cond, target, factor=2, channels=(4,), steps=10, batch_size=8,
+                             progress=False)
+det = sr.predict(reg, cond)                                    # the deterministic baseline
+score, _ = sr.train_diffusion(key, cond, target - det, factor=2, channels=(4,), steps=10, batch_size=8,
+                              sigma_data=0.5, progress=False)  # a ConditionalScore of the residual
+members = det[:4, None] + sr.sample_ensemble(score, key, cond[:4], n_members=3, steps=4)  # (4, 3, 6, 16, 16)
+mae, rmse = sr.mae_rmse(members.mean(1)[:, :3], target[:4, :3])   # continuous channels (standardised)
+crps = sr.crps_ensemble(members[:, :, :3], target[:4, :3], axis=1)
+fields = sr.decode_target(target)                              # cth [km], log_cot, cer [um], phase
+```
+
+The API at a glance (a reference, not runnable):
+
+```
 import dphys.superres as sr
 
 scenes = sr.generate_scenes(key, 512, sr.SceneConfig(size=32, factor=2))   # synthetic, periodic
@@ -21,6 +45,31 @@ scores, reliability = sr.retrieval_scores(truth, {"det": d, "mean": m, "bicubic"
 phis, acc = sr.phi4_hmc_ensemble(key, action, L=8, n_samples=512)             # lattice part
 sr.two_point_comparison(phis, {"generated": gen}, action)                     # C(r), G_c(t), paired C
 ```
+
+Data (`data`; standardised channels, physical units in `UNITS`):
+- `SceneConfig`, `generate_scenes` (a `SceneBatch`: condition, target, coarse target, BT), `scene_fields`,
+  `cloud_fields`, `gaussian_random_field` ($P(k) \propto k^{-\beta}$): synthetic periodic cloud scenes.
+- The forward model: `cloud_bt`, `clear_sky_bt` (brightness temperatures [K]), `forward_operator` (fine ->
+  coarse BT with noise), `block_average`, `bicubic_upsample`.
+- Encodings: `encode_condition`, `encode_target`, `decode_target`; channel names `TARGET_CHANNELS`
+  (`CONTINUOUS` cth [km], log_cot, cer [um]; `PHASES` clear, liquid, ice).
+- User data: `load_pairs` (checked (condition, target) pairs); `lattice_pairs` (block-averaged lattice fields).
+
+Models and training (`model`, `training`):
+- `ConditionalScore` (U-Net on [x_t, upsampled condition, flag], EDM preconditioning), `BoundScore` (bound to
+  one condition, classifier-free `guidance`), `conditional_dsm_loss`, `upsample_condition`, `sample_ensemble`.
+- `RegressionNet`, `regression_loss`, `predict`: the deterministic baseline.
+- `train_regression`, `train_diffusion` (`dphys.fit` wrappers), `lattice_augment`, `log_interval`.
+
+Verification (`metrics`, `uncertainty`, `evaluation`):
+- `mae_rmse`, `categorical_scores` (POD, FAR, CSI per class), `crps_ensemble`, `crps_gaussian`,
+  `spread_skill`, `power_spectrum`.
+- Scene bootstrap (a `BootstrapEstimate`): `scene_bootstrap`, `squared_error_totals`, `rmse_ratio`,
+  `csi_ratio`, `ensemble_mean_decomposition`, `reliability_diagram`, `spread_error_correlation`.
+- `retrieval_scores` (every score of the cloud retrieval, `PHASE_NAMES`), `power_spectra`, `high_k_log_error`.
+
+Lattice super-resolution (`lattice`): `phi4_hmc_ensemble`, `site_correlator` (C(r)), `two_point_comparison`,
+`block_residual_rms` (consistency with the condition).
 """
 
 from dphys.superres.data import CONTINUOUS as CONTINUOUS
