@@ -15,9 +15,6 @@ import pytest
 
 DPHYS = Path(__file__).resolve().parents[1] / "dphys"
 PACKAGES = ["dphys"] + sorted(f"dphys.{p.parent.name}" for p in DPHYS.glob("*/__init__.py"))
-# Packages whose docstrings are still being regrouped by their owners (issue 18): expected to fail, strictly.
-PENDING = {"dphys.diffusion"}
-PENDING_BLOCK = PENDING
 
 _BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 _SPAN = re.compile(r"`([^`\n]+)`")
@@ -54,12 +51,7 @@ def test_every_package_found():
     assert len(PACKAGES) >= 13 and "dphys.scattering" in PACKAGES and "dphys.workflows" in PACKAGES
 
 
-def _pending(packages, pending=PENDING):
-    return [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="docstring not regrouped yet"))
-            if p in pending else p for p in packages]
-
-
-@pytest.mark.parametrize("package", _pending(PACKAGES))
+@pytest.mark.parametrize("package", PACKAGES)
 def test_docstring_lists_every_export(package):
     """Each exported name appears in an inline code span outside the usage block (the grouped list)."""
     doc = _docstring(package)
@@ -70,7 +62,7 @@ def test_docstring_lists_every_export(package):
     assert not missing, f"{package}: exported but not listed in the docstring: {missing}"
 
 
-@pytest.mark.parametrize("package", _pending(PACKAGES, PENDING_BLOCK))
+@pytest.mark.parametrize("package", PACKAGES)
 def test_docstring_has_usage_block(package):
     blocks = _BLOCK.findall(_docstring(package))
     assert len(blocks) == 1, f"{package}: expected one ```python usage block, found {len(blocks)}"
@@ -92,6 +84,6 @@ def _run_block(package: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("package", _pending(PACKAGES))
+@pytest.mark.parametrize("package", PACKAGES)
 def test_usage_block_runs(package):
     _run_block(package)

@@ -1,7 +1,32 @@
 r"""Score-based diffusion models: forward processes, score models and losses, samplers,
 exact likelihoods and an independence-Metropolis correction.
 
+Times t run over [process.t_min, process.t_max] (dimensionless), data and noise in the data's units;
+a score acts on ONE state (batch by vmap), log-densities are in nats.
+
 ```python
+import jax
+
+import dphys.diffusion as dd
+from dphys.nn import ScoreMLP
+
+key = jax.random.PRNGKey(0)
+process = dd.VEGeometric(sigma_min=0.01, sigma_max=10.0)        # x_t | x0 ~ N(x0, s_t^2), t in [0, 1]
+exact = dd.GaussianScore(process, std=1.0)                      # exact score(x, t) of N(0, 1) data, one state
+x, info = dd.sample(exact, key, (2,), n_samples=64, sampler=dd.EDMHeun(steps=12))  # (64, 2)
+logp, _ = dd.log_likelihood(exact, x[:8])                       # nats, probability-flow ODE
+x, log_q, _ = dd.sample_with_log_density(exact, key, (2,), 64, steps=12)   # exact density of the Heun map
+log_p = jax.vmap(lambda y: dd.gaussian_log_prob(y, 0.0, 1.0))(x)
+chain, acceptance = dd.metropolis_correct(key, x, log_q, log_p)   # exact samples of N(0, 1)
+score = dd.ScoreModel(ScoreMLP(2, width=16, depth=2, key=key), process)   # a learned score
+loss = dd.dsm_loss(score, jax.random.normal(key, (128, 2)), key, weighting="ncsn")
+score, losses = dd.fit_score(score, jax.random.normal(key, (128, 2)), key, steps=20, learning_rate=1e-3,
+                             batch_size=32)                      # Adam on dsm_loss via dphys.fit
+```
+
+The API at a glance (a reference, not runnable):
+
+```
 import dphys.diffusion as dd
 
 # Forward processes (eqx.Modules, subclasses of dd.AbstractProcess), t in [process.t_min, process.t_max]:
@@ -42,6 +67,33 @@ Networks see `c_in x` with $c_{in} = 1/\sqrt{\alpha_t^2\sigma_d^2 + s_t^2}$ and 
 divided by $s_t$ (they predict $-z$), or go through the EDM preconditioning (`dphys.diffusion.score`).
 Bad input (`sigma_min >= sigma_max`, non-positive parameters, a network output shaped unlike its input,
 `steps <= 0`, NaN in data, `n_probes == 0`) raises `ValueError` naming the value.
+
+Processes (`processes`; eqx.Modules with `mean_std`, `drift`, `diffusion`, `noise_level`, `prior_sample`, ...):
+- `AbstractProcess`; `VESong`, `VEGeometric` (variance exploding), `VP` (variance preserving), `EDM`
+  (Karras et al. 2022: t = sigma).
+- `forward`: the forward SDE from clean data through `dphys.integrate_sde`.
+
+Scores and losses (`score`, `exact`):
+- `ScoreModel`: a network `net(x, noise_level)` made a score `score(x, t)`, optional EDM preconditioning.
+- `dsm_loss`: denoising score matching with a weighting from `WEIGHTINGS` ("ncsn", "sigma2",
+  "likelihood", "edm"); `sample_training_times`: its times and importance weights.
+- `fit_score` (`training`): Adam with cosine decay on `dsm_loss` through `dphys.fit`.
+- Exact scores for tests: `GaussianScore`, `TwoPointScore` (x0 = +-mu), with `gaussian_log_prob` and
+  `two_point_cumulants` (the cumulants of x_t).
+
+Samplers (`samplers`):
+- `sample`: "em", "pc", "ode", "heun" (the names in `SAMPLERS`) or a sampler object: `AbstractSampler`,
+  `EulerMaruyama`, `PredictorCorrector`, `ProbabilityFlowODE` (solvers `ODE_SAMPLER_SOLVERS`), `EDMHeun`;
+  a `SampleInfo` (score evaluations, trajectory, folds).
+- `probability_flow`: the ODE vector field $f(t)x - g(t)^2 S(x, t)/2$.
+
+Likelihoods and exact correction (`likelihood`, `metropolis`):
+- `log_likelihood`: $\log p(x)$ [nats] by the probability-flow ODE (exact divergence or Hutchinson), a
+  `LikelihoodInfo`.
+- `sample_with_log_density`: Heun samples with their exact density (`fold` in `FOLD_MODES`);
+  `metropolis_correct`: the independence-Metropolis chain that makes them exact.
+
+Noise on angles (`wrapped`): `wrapped_normal_score`, `wrapped_normal_log_prob` (the torus).
 """
 
 from dphys.diffusion.exact import GaussianScore as GaussianScore
