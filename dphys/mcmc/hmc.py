@@ -16,6 +16,7 @@ equilibrium, where also $\langle e^{-\Delta H} \rangle = 1$ exactly.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -106,7 +107,7 @@ class HMC(AbstractKernel):
     n_leapfrog: int = eqx.field(static=True)
     wrap: Callable[[PyTree], PyTree] | None = eqx.field(static=True)
 
-    def __init__(self, action: Action, step_size: Float[ArrayLike, ""], n_leapfrog: int,
+    def __init__(self, action: Action, step_size: Float[ArrayLike, ""], n_leapfrog: Any,
                  wrap: Callable[[PyTree], PyTree] | None = None):
         check_callable("HMC", "action", action)
         if wrap is not None:

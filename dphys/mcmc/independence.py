@@ -156,9 +156,10 @@ def _log_values(name: str, what: str, fn_or_values, x: PyTree, n: int) -> Array:
 
 def independence_chain(
     key: PRNGKeyArray,
-    x: PyTree[Float[Array, "n ..."]],
-    log_q: Float[ArrayLike, " n"] | Callable,
-    log_p: Float[ArrayLike, " n"] | Callable,
+    # shapes (leading axis n of every leaf of x, (n,) for log_q and log_p) are checked below (ValueError)
+    x: PyTree[Float[Array, "..."]],
+    log_q: Float[ArrayLike, "..."] | Callable,
+    log_p: Float[ArrayLike, "..."] | Callable,
 ) -> tuple[PyTree[Float[Array, "n ..."]], IndependenceChainInfo]:
     r"""Independence Metropolis chain over the proposals `x`, in the order drawn (module
     docstring). The chain starts at the first valid proposal (accepted unconditionally; slots
