@@ -61,6 +61,13 @@ local score gives $\chi_t \approx 0.045$ at every $\beta$ (L = 8). Seed 1 (run a
 time): plaquette 0.7, 1.1, 1.4 sigma, chi_t 0.0112(5), 0.0057(3), 0.0042(2), i.e. 0.2, 0.2, 1.1
 sigma; HMC at beta = 7: chi_t 0.0005(4), 7.8 sigma off.
 
+Full mode after the split (seed 0, 36 min wall at load 3-10, training 14.7 min; asserted by the
+slow test `test_full_mode_agrees_and_hmc_freezes`): refined plaquette 0.80949(51), 0.89339(28),
+0.92539(20) (0.96, 0.02, 0.72 sigma), chi_t 0.01085(46), 0.00564(23), 0.00404(17) (0.46, 0.50,
+0.65 sigma); DM4U1's conditioning: plaquette within 1.5 sigma, chi_t 0.01181(54), 0.00928(37),
+0.00915(39) (1.4, 9.6, 13.3 sigma); HMC at beta = 7: chi_t 0.00047(45), 0.12 of exact, tau_int(Q)
+>= 2000 (frozen); cost ratio HMC/diffusion at beta = 7 2.04 (400 steps; HMC tau a lower bound).
+
 `--quick` (L = 8, 256 samples per beta, seed 0; asserted by the slow test
 `test_quick_mode_agrees_with_the_exact_values`): refined plaquette 0.2, 1.2, 0.4 sigma and chi_t
 0.0123(10), 0.0060(4), 0.0044(5) against 0.0111, 0.0056, 0.0034 (1.2, 0.8, 1.9 sigma) at beta = 3,
