@@ -45,7 +45,7 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
 import optax
-from jaxtyping import Array, Float, PRNGKeyArray, PyTree
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 from tqdm.auto import tqdm
 
 from dphys._io import atomic_write
@@ -106,7 +106,7 @@ class TrainingDivergedError(FloatingPointError):
         return type(self), (self.step, self.loss, self.checkpoint_step)
 
 
-def augmented_batches(data: Array, batch_size: int, augment: Callable) -> Callable[[PRNGKeyArray], Array]:
+def augmented_batches(data: ArrayLike, batch_size: int, augment: Callable) -> Callable[[PRNGKeyArray], Array]:
     """A `batch_fn(key)` for `fit`: `batch_size` configurations drawn uniformly (with replacement)
     from `data` (leading sample axis), then `augment(key, batch)` (random symmetry transformations
     of the action: lattice translations and signs, gauge transformations, ...)."""

@@ -59,7 +59,7 @@ def _dual_averaging_update(
     return _DualAveraging(log_step, log_step_avg, error_avg, t)
 
 
-def _acceptance(info: Any) -> Array:
+def _acceptance(info: Any) -> ArrayLike:
     """The acceptance probability of an info: dphys's `acceptance_probability` or blackjax's
     `acceptance_rate`."""
     if hasattr(info, "acceptance_probability"):
@@ -87,7 +87,7 @@ def _run_chain(kernel, key, x0, n_samples, n_therm, thin, adapt, target):
             eps = jnp.exp(jnp.where(thermalising, da.log_step, da.log_step_avg))
             eps = eps.astype(jnp.result_type(kernel.step_size))
             state, info = eqx.tree_at(lambda kern: kern.step_size, kernel, eps).step(k, state)
-            new = _dual_averaging_update(da, _acceptance(info), target, mu)
+            new = _dual_averaging_update(da, jnp.asarray(_acceptance(info)), target, mu)
             da = jtu.tree_map(lambda a, b: jnp.where(thermalising, a, b), new, da)
         else:
             state, info = kernel.step(k, state)

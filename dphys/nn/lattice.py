@@ -277,7 +277,7 @@ class LatticeUNet(AbstractScoreNet):
             h = b2(b1(h, emb), emb)
         return self.project(h)
 
-    def __call__(self, x: Float[Array, "*C H W"], noise_level: Float[ArrayLike, "..."]) -> Float[Array, "*C H W"]:
+    def __call__(self, x: Float[Array, "*C H W"], noise_level: Float[ArrayLike, "..."]) -> Float[Array, "*C_out H W"]:
         shape = jnp.shape(x)
         self._check_shape(shape)
         nu = check_noise_level("LatticeUNet", noise_level)
