@@ -101,6 +101,7 @@ def test_backward_time_reverses_the_drift_and_keeps_the_noise_variance():
     mean_and_variance_checks(x, b**20, sigma**2 * h * sum(b ** (2 * k) for k in range(20)), "reverse EM")
 
 
+@pytest.mark.slow  # 20 s: the default run's budget; the exact-law tests above check the solvers
 def test_strong_orders_of_euler_and_shark_on_additive_noise():
     # the differentiable path gives every solver and every dyadic dt the same Brownian path
     drift = lambda t, x, a: -x + jnp.sin(t)

@@ -145,6 +145,7 @@ def test_annealed_langevin_metropolis_step_is_exact():
     assert abs(p.value - u1_exact(1.5, L)["plaquette"]) > 4 * p.error
 
 
+@pytest.mark.slow  # 13 s; like tests/test_jit_vmap.py, the jit/vmap checks run with -m slow
 def test_annealed_langevin_under_jit_and_vmap(score):
     cond = ConditionedU1Score(score, 2.0, mode="dm4u1")
 

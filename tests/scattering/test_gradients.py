@@ -29,7 +29,7 @@ def omega(p):
 
 
 
-@pytest.mark.parametrize("which, atol", [("a", 1e-9), ("r", 1e-5)])
+@pytest.mark.parametrize("which, atol", [("a", 1e-9), pytest.param("r", 1e-5, marks=pytest.mark.slow)])  # r: same path
 def test_scattering_length_and_effective_range_gradients(which, atol):
     check_grad(lambda p: getattr(effective_range(omega(p), mass=MASS), which), P0, eps=1e-5, rtol=1e-5, atol=atol)
 
